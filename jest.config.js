@@ -1,0 +1,15 @@
+/** Test tiers: unit and contract specs live beside the code (libs/, apps/); black-box e2e suites live in test/. */
+const moduleNameMapper = {
+  '^@app/(domain|event-store|read-models|config|incidents|observability|auth|feeds|testing)$': '<rootDir>/libs/$1/src',
+};
+
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/libs', '<rootDir>/apps', '<rootDir>/test'],
+  testRegex: '.*\\.(spec|e2e-spec)\\.ts$',
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  moduleNameMapper,
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  testTimeout: 30000,
+  maxWorkers: 2,
+};

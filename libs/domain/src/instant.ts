@@ -1,0 +1,37 @@
+/**
+ * Instants and dates used for the time axes. Point-in-time parameters accept an RFC 3339 instant or a calendar date;
+ * a date means the end of that day in UTC ("known at 2023-10-01" includes what was published that day).
+ */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+function validCalendarDate(text: string): boolean {
+  const [y, m, d] = text.slice(0, 10).split('-').map(Number);
+  const date = new Date(Date.UTC(y, m - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
+}
+
+export function isRfc3339Instant(text: unknown): text is string {
+  return typeof text === 'string' && RFC3339.test(text) && validCalendarDate(text) && !Number.isNaN(Date.parse(text));
+}
+
+export function isDateOrInstant(text: unknown): text is string {
+  return typeof text === 'string' && ((DATE.test(text) && validCalendarDate(text)) || isRfc3339Instant(text));
+}
+
+/** Normalises a validated RFC 3339 instant to the canonical `toISOString` form. */
+export function normaliseInstant(text: string): string {
+  return new Date(Date.parse(text)).toISOString();
+}
+
+/** A date is read as the last millisecond of that UTC day; an instant as itself. */
+export function upperBoundOf(text: string): string {
+  if (DATE.test(text)) return new Date(Date.parse(`${text}T23:59:59.999Z`)).toISOString();
+  return normaliseInstant(text);
+}
+
+/** A date is read as the first millisecond of that UTC day; an instant as itself. */
+export function lowerBoundOf(text: string): string {
+  if (DATE.test(text)) return new Date(Date.parse(`${text}T00:00:00.000Z`)).toISOString();
+  return normaliseInstant(text);
+}
