@@ -1,0 +1,77 @@
+/**
+ * The event store port. Positions are bigints: opaque, strictly increasing across the whole store, not necessarily
+ * dense. Times are RFC 3339 strings assigned by the store. Nothing here names a client library.
+ */
+export type ExpectedVersion = 'no-stream' | 'any' | number;
+
+export interface EventToAppend {
+  eventId: string;
+  type: string;
+  data: unknown;
+  metadata: Record<string, unknown>;
+}
+
+export interface StoredEvent {
+  eventId: string;
+  type: string;
+  streamId: string;
+  /** 0-based within the stream. */
+  version: number;
+  position: bigint;
+  recordedAt: string;
+  data: unknown;
+  metadata: Record<string, unknown>;
+}
+
+export interface AppendResult {
+  /** Version of the last event in the stream after the append. */
+  version: number;
+  /** Position of the last appended event. */
+  position: bigint;
+  /** False when every event id was already stored by an earlier identical append, so nothing was written. */
+  written: boolean;
+}
+
+export interface ReadStreamOptions {
+  /** First version to return (inclusive). */
+  fromVersion?: number;
+  /** Last version to return (inclusive). */
+  toVersion?: number;
+  /** Only events recorded at or before this instant. */
+  toRecordedAt?: string;
+  limit?: number;
+}
+
+export interface ReadAllOptions {
+  /** Return events strictly after this position; from the start when omitted. */
+  after?: bigint;
+  limit: number;
+}
+
+export interface SubscribeOptions {
+  after?: bigint;
+  batchSize?: number;
+  signal?: AbortSignal;
+}
+
+export interface EventStore {
+  /** A short name for logs, health and metrics ("sqlite", "postgres", ...). */
+  readonly kind: string;
+  append(streamId: string, events: EventToAppend[], expectedVersion: ExpectedVersion): Promise<AppendResult>;
+  /** Events of one stream, oldest first. A stream that does not exist reads as empty. */
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<StoredEvent[]>;
+  /** The global log, oldest first. */
+  readAll(options: ReadAllOptions): Promise<StoredEvent[]>;
+  /** Position of the newest event, or 0n when the store is empty. */
+  headPosition(): Promise<bigint>;
+  /**
+   * Batches of the global log after a position: first what is stored, then new events as they commit. Ends when the
+   * signal aborts. Never skips an event, never yields one twice.
+   */
+  subscribe(options: SubscribeOptions): AsyncIterable<StoredEvent[]>;
+  /** Resolves when the store answers. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const EVENT_STORE = Symbol('EVENT_STORE');

@@ -1,0 +1,225 @@
+import Database from 'better-sqlite3';
+import { EventEmitter } from 'node:events';
+import { DuplicateEventIdError, EventStoreUnavailableError, WrongExpectedVersionError } from './errors';
+import type {
+  AppendResult,
+  EventStore,
+  EventToAppend,
+  ExpectedVersion,
+  ReadAllOptions,
+  ReadStreamOptions,
+  StoredEvent,
+  SubscribeOptions,
+} from './event-store.port';
+import { waitForWake } from './wake';
+
+interface EventRow {
+  position: number;
+  event_id: string;
+  stream_id: string;
+  version: number;
+  type: string;
+  data: string;
+  metadata: string;
+  recorded_at: string;
+}
+
+export interface SqliteEventStoreOptions {
+  /** File path, or ':memory:' for a private in-memory store. */
+  filename: string;
+  /** How often a subscriber looks for events appended by other processes. */
+  pollIntervalMs?: number;
+  clock?: () => Date;
+}
+
+/** Appends in this process wake subscribers at once; other processes are seen by polling. */
+const appendsByFile = new EventEmitter().setMaxListeners(0);
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  position    INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id    TEXT    NOT NULL UNIQUE,
+  stream_id   TEXT    NOT NULL,
+  version     INTEGER NOT NULL,
+  type        TEXT    NOT NULL,
+  data        TEXT    NOT NULL,
+  metadata    TEXT    NOT NULL,
+  recorded_at TEXT    NOT NULL,
+  UNIQUE (stream_id, version)
+);
+`;
+
+function toStored(row: EventRow): StoredEvent {
+  return {
+    eventId: row.event_id,
+    type: row.type,
+    streamId: row.stream_id,
+    version: row.version,
+    position: BigInt(row.position),
+    recordedAt: row.recorded_at,
+    data: JSON.parse(row.data),
+    metadata: JSON.parse(row.metadata),
+  };
+}
+
+/**
+ * The embedded default: one SQLite file in WAL mode with full fsync, so an acknowledged append survives a crash of
+ * the process or the machine. Writers serialise on SQLite's write lock (BEGIN IMMEDIATE).
+ */
+export class SqliteEventStore implements EventStore {
+  readonly kind = 'sqlite';
+  private readonly db: Database.Database;
+  private readonly pollIntervalMs: number;
+  private readonly clock: () => Date;
+  private readonly statements;
+  private readonly appendTransaction;
+  private closed = false;
+
+  constructor(private readonly options: SqliteEventStoreOptions) {
+    this.pollIntervalMs = options.pollIntervalMs ?? 200;
+    this.clock = options.clock ?? (() => new Date());
+    try {
+      this.db = new Database(options.filename);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.pragma('busy_timeout = 10000');
+      this.db.exec(SCHEMA);
+    } catch (error) {
+      throw new EventStoreUnavailableError(`Cannot open SQLite event store at ${options.filename}: ${String(error)}`, {
+        cause: error,
+      });
+    }
+    this.statements = {
+      byEventId: this.db.prepare<[string], Pick<EventRow, 'stream_id' | 'version' | 'position'>>(
+        'SELECT stream_id, version, position FROM events WHERE event_id = ?',
+      ),
+      streamVersion: this.db.prepare<[string], { version: number | null }>(
+        'SELECT MAX(version) AS version FROM events WHERE stream_id = ?',
+      ),
+      lastRecordedAt: this.db.prepare<[], { recorded_at: string }>(
+        'SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1',
+      ),
+      insert: this.db.prepare(
+        `INSERT INTO events (event_id, stream_id, version, type, data, metadata, recorded_at)
+         VALUES (@eventId, @streamId, @version, @type, @data, @metadata, @recordedAt)`,
+      ),
+      readStream: this.db.prepare<[string, number, number, string, number], EventRow>(
+        `SELECT * FROM events WHERE stream_id = ? AND version >= ? AND version <= ? AND recorded_at <= ?
+         ORDER BY version LIMIT ?`,
+      ),
+      readAll: this.db.prepare<[bigint, number], EventRow>(
+        'SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?',
+      ),
+      head: this.db.prepare<[], { position: number | null }>('SELECT MAX(position) AS position FROM events'),
+    };
+    this.appendTransaction = this.db.transaction(
+      (streamId: string, events: EventToAppend[], expected: ExpectedVersion): AppendResult => {
+        const replay = this.findEarlierAppend(streamId, events);
+        if (replay) return replay;
+        const current = this.statements.streamVersion.get(streamId)?.version ?? -1;
+        if (!versionMatches(expected, current)) throw new WrongExpectedVersionError(streamId, expected, current);
+        const recordedAt = this.nextRecordedAt();
+        let position = 0;
+        events.forEach((event, index) => {
+          const info = this.statements.insert.run({
+            eventId: event.eventId,
+            streamId,
+            version: current + 1 + index,
+            type: event.type,
+            data: JSON.stringify(event.data),
+            metadata: JSON.stringify(event.metadata),
+            recordedAt,
+          });
+          position = Number(info.lastInsertRowid);
+        });
+        return { version: current + events.length, position: BigInt(position), written: true };
+      },
+    );
+  }
+
+  async append(streamId: string, events: EventToAppend[], expectedVersion: ExpectedVersion): Promise<AppendResult> {
+    if (events.length === 0) throw new Error('append needs at least one event');
+    const result = this.appendTransaction.immediate(streamId, events, expectedVersion);
+    if (result.written) appendsByFile.emit(this.options.filename);
+    return result;
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
+    const rows = this.statements.readStream.all(
+      streamId,
+      options.fromVersion ?? 0,
+      options.toVersion ?? Number.MAX_SAFE_INTEGER,
+      options.toRecordedAt ?? '9999-12-31T23:59:59.999Z',
+      options.limit ?? -1,
+    );
+    return rows.map(toStored);
+  }
+
+  async readAll(options: ReadAllOptions): Promise<StoredEvent[]> {
+    return this.statements.readAll.all(options.after ?? 0n, options.limit).map(toStored);
+  }
+
+  async headPosition(): Promise<bigint> {
+    return BigInt(this.statements.head.get()?.position ?? 0);
+  }
+
+  async *subscribe(options: SubscribeOptions): AsyncIterable<StoredEvent[]> {
+    let after = options.after ?? 0n;
+    const batchSize = options.batchSize ?? 500;
+    while (!options.signal?.aborted && !this.closed) {
+      const batch = await this.readAll({ after, limit: batchSize });
+      if (batch.length > 0) {
+        after = batch[batch.length - 1].position;
+        yield batch;
+        continue;
+      }
+      await waitForWake(appendsByFile, this.options.filename, this.pollIntervalMs, options.signal);
+    }
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  /**
+   * Idempotence by event id: the same ids appended again to the same stream, in the same order, return what the first
+   * append returned; any other overlap is a conflict.
+   */
+  private findEarlierAppend(streamId: string, events: EventToAppend[]): AppendResult | undefined {
+    const found = events.map((event) => this.statements.byEventId.get(event.eventId));
+    if (found.every((row) => row === undefined)) return undefined;
+    const first = found[0];
+    const sameAppend =
+      first !== undefined &&
+      found.every(
+        (row, index) => row !== undefined && row.stream_id === streamId && row.version === first.version + index,
+      );
+    if (!sameAppend) {
+      throw new DuplicateEventIdError(
+        streamId,
+        events.filter((_, index) => found[index] !== undefined).map((event) => event.eventId),
+      );
+    }
+    const last = found[found.length - 1]!;
+    return { version: last.version, position: BigInt(last.position), written: false };
+  }
+
+  /** Recorded time never goes backwards, even if the wall clock does. */
+  private nextRecordedAt(): string {
+    const now = this.clock().toISOString();
+    const last = this.statements.lastRecordedAt.get()?.recorded_at;
+    return last !== undefined && last > now ? last : now;
+  }
+}
+
+function versionMatches(expected: ExpectedVersion, current: number): boolean {
+  if (expected === 'any') return true;
+  if (expected === 'no-stream') return current === -1;
+  return expected === current;
+}
