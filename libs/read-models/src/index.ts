@@ -1,0 +1,5 @@
+export * from './incident.projection';
+export * from './projection-runner';
+export * from './rebuild';
+export * from './recorded-event';
+export * from './sqlite.read-model-store';
