@@ -1,3 +1,4 @@
 export * from './errors';
 export * from './event-store.port';
 export * from './sqlite.event-store';
+export * from './event-store.factory';

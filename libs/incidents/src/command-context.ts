@@ -1,0 +1,28 @@
+import type { Actor } from '@app/domain';
+
+/** What every command carries besides its payload, taken from the request by the transport. */
+export interface CommandContext {
+  actor: Actor;
+  correlationId: string;
+  causationId?: string;
+  idempotencyKey?: string;
+  /** Hash of the request, to tell a replay (same hash) from a reused key (different hash). */
+  requestHash?: string;
+  /** From If-Match: the version the client last saw. */
+  expectedVersion?: number;
+}
+
+export interface CommandResult {
+  incidentId: string;
+  version: number;
+  position: bigint;
+  factId?: string;
+  /** True when an earlier request with the same Idempotency-Key answered and nothing new was appended. */
+  replayed: boolean;
+}
+
+export function idempotencyScope(context: CommandContext): { scope: string; key: string } | undefined {
+  return context.idempotencyKey === undefined
+    ? undefined
+    : { scope: `${context.actor.iss}|${context.actor.sub}`, key: context.idempotencyKey };
+}

@@ -1,0 +1,34 @@
+/** If-Match named a version other than the current one; nothing was appended. */
+export class PreconditionFailedError extends Error {
+  constructor(
+    readonly expectedVersion: number,
+    readonly currentVersion: number,
+  ) {
+    super(`If-Match expected version ${expectedVersion}, but the incident is at version ${currentVersion}`);
+    this.name = 'PreconditionFailedError';
+  }
+}
+
+/** An Idempotency-Key was used before with a different request. */
+export class IdempotencyKeyReusedError extends Error {
+  constructor() {
+    super('This Idempotency-Key was already used with a different request');
+    this.name = 'IdempotencyKeyReusedError';
+  }
+}
+
+/** The command kept losing races with concurrent writers. */
+export class ConcurrencyExhaustedError extends Error {
+  constructor(readonly streamId: string) {
+    super(`Too many concurrent changes to ${streamId}; retry the command`);
+    this.name = 'ConcurrencyExhaustedError';
+  }
+}
+
+/** A query or command named an incident that does not exist (at the requested time). */
+export class IncidentNotFoundError extends Error {
+  constructor(readonly incidentId: string) {
+    super(`Incident ${incidentId} not found`);
+    this.name = 'IncidentNotFoundError';
+  }
+}

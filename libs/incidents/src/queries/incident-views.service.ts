@@ -1,0 +1,145 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  foldView,
+  incidentIdOf,
+  incidentView,
+  isInView,
+  evolve,
+  statusAt,
+  streamIdOf,
+  timelineOf,
+  type FactView,
+  type IncidentState,
+  type IncidentView,
+  type PointInTime,
+} from '@app/domain';
+import { EVENT_STORE, type EventStore } from '@app/event-store';
+import { toRecordedEvent, type IncidentSummaryRow, type SqliteReadModelStore } from '@app/read-models';
+import { IncidentNotFoundError } from '../errors';
+import { READ_MODELS } from '../tokens';
+
+export interface ListParams {
+  status?: string;
+  category?: string;
+  q?: string;
+  limit: number;
+  cursor?: { updatedAt: string; id: string };
+}
+
+const LOG_PAGE = 1000;
+
+/**
+ * Reads incidents either from the live read models or, for point-in-time views, by folding a filtered prefix of the
+ * log with the same `evolve`.
+ */
+@Injectable()
+export class IncidentViews {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(READ_MODELS) private readonly readModels: SqliteReadModelStore,
+  ) {}
+
+  async state(incidentId: string, at: PointInTime): Promise<IncidentState> {
+    let state: IncidentState | null;
+    if (at.asOf === undefined && at.knownAt === undefined) {
+      state = this.readModels.loadIncident(incidentId);
+    } else {
+      const stored = await this.store.readStream(streamIdOf(incidentId), { toRecordedAt: at.asOf });
+      state = foldView(stored.map(toRecordedEvent), at);
+    }
+    if (state === null) throw new IncidentNotFoundError(incidentId);
+    return state;
+  }
+
+  async incident(incidentId: string, at: PointInTime, includeRetracted = false): Promise<IncidentView> {
+    return incidentView(await this.state(incidentId, at), { validAt: at.validAt, includeRetracted });
+  }
+
+  async timeline(incidentId: string, at: PointInTime, includeRetracted: boolean): Promise<FactView[]> {
+    return timelineOf(await this.state(incidentId, at), { validAt: at.validAt, includeRetracted });
+  }
+
+  async list(params: ListParams, at: PointInTime): Promise<{ items: IncidentSummaryRow[]; next: string | null }> {
+    const pointInTime = at.asOf !== undefined || at.knownAt !== undefined || at.validAt !== undefined;
+    const rows = pointInTime
+      ? await this.listFromLog(params, at)
+      : this.readModels.list({
+          status: params.status as IncidentSummaryRow['status'] | undefined,
+          category: params.category as IncidentSummaryRow['category'] | undefined,
+          q: params.q,
+          limit: params.limit + 1,
+          after: params.cursor,
+        });
+    const items = rows.slice(0, params.limit);
+    const last = items[items.length - 1];
+    const next = rows.length > params.limit && last ? encodeCursor({ updatedAt: last.updatedAt, id: last.id }) : null;
+    return { items, next };
+  }
+
+  /** A point-in-time list folds every incident's events in view; cost grows with the log, not the page. */
+  private async listFromLog(params: ListParams, at: PointInTime): Promise<IncidentSummaryRow[]> {
+    const states = new Map<string, IncidentState | null>();
+    let after = 0n;
+    for (;;) {
+      const page = await this.store.readAll({ after, limit: LOG_PAGE });
+      if (page.length === 0) break;
+      after = page[page.length - 1].position;
+      for (const stored of page) {
+        if (!stored.streamId.startsWith('incident-')) continue;
+        const event = toRecordedEvent(stored);
+        if (!isInView(event, at)) continue;
+        const id = incidentIdOf(stored.streamId);
+        states.set(id, evolve(states.get(id) ?? null, event));
+      }
+    }
+    const q = params.q?.toLowerCase();
+    const rows: IncidentSummaryRow[] = [];
+    for (const state of states.values()) {
+      if (state === null) continue;
+      const status = at.validAt === undefined ? state.status : statusAt(state.statusHistory, at.validAt)?.to;
+      if (status === undefined) continue;
+      if (params.status !== undefined && status !== params.status) continue;
+      if (params.category !== undefined && state.category !== params.category) continue;
+      if (q !== undefined && !matches(state, q)) continue;
+      rows.push({
+        id: state.id,
+        title: state.title,
+        category: state.category,
+        status,
+        updatedAt: state.updatedAt,
+        version: state.version,
+      });
+    }
+    rows.sort((a, b) => (a.updatedAt === b.updatedAt ? a.id.localeCompare(b.id) : a.updatedAt < b.updatedAt ? 1 : -1));
+    const cursor = params.cursor;
+    const start = cursor
+      ? rows.findIndex(
+          (row) => row.updatedAt < cursor.updatedAt || (row.updatedAt === cursor.updatedAt && row.id > cursor.id),
+        )
+      : 0;
+    return start < 0 ? [] : rows.slice(start, start + params.limit + 1);
+  }
+}
+
+function matches(state: IncidentState, q: string): boolean {
+  return [state.id, state.title, state.summary, ...state.victims, ...state.threatActors].some((text) =>
+    text.toLowerCase().includes(q),
+  );
+}
+
+export function encodeCursor(cursor: { updatedAt: string; id: string }): string {
+  return Buffer.from(JSON.stringify([cursor.updatedAt, cursor.id])).toString('base64url');
+}
+
+/** Returns undefined for anything that is not a cursor this service issued. */
+export function decodeCursor(text: string): { updatedAt: string; id: string } | undefined {
+  try {
+    const value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') {
+      return { updatedAt: value[0], id: value[1] };
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}

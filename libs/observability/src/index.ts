@@ -1,0 +1,4 @@
+export * from './instrumented.event-store';
+export * from './json-logger';
+export * from './metrics';
+export * from './request-context';
