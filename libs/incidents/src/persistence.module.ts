@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { EVENT_STORE, openEventStore, type EventStore } from '@app/event-store';
+import { InstrumentedEventStore, Metrics } from '@app/observability';
 import { ProjectionRunner, SqliteReadModelStore } from '@app/read-models';
 import { CLOCK, PROJECTION_RUNNER, READ_MODELS } from './tokens';
 
@@ -22,8 +23,9 @@ import { CLOCK, PROJECTION_RUNNER, READ_MODELS } from './tokens';
   providers: [
     {
       provide: EVENT_STORE,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => openEventStore(config),
+      inject: [APP_CONFIG, Metrics],
+      useFactory: async (config: AppConfig, metrics: Metrics) =>
+        new InstrumentedEventStore(await openEventStore(config), metrics),
     },
     {
       provide: READ_MODELS,

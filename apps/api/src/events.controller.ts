@@ -1,0 +1,20 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { QueryBus } from '@nestjs/cqrs';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { GetEventsQuery } from '@app/incidents';
+import { EventsQueryDto } from './incidents/dto/query.dto';
+
+@ApiTags('events')
+@Controller('v1/events')
+export class EventsController {
+  constructor(private readonly queries: QueryBus) {}
+
+  @Get()
+  @ApiOperation({ summary: 'The global log after a position, for replication and audit' })
+  @ApiOkResponse({ description: '{ items: [event], next }' })
+  list(@Query() query: EventsQueryDto) {
+    return this.queries.execute(
+      new GetEventsQuery(query.after === undefined ? undefined : BigInt(query.after), query.limit ?? 100),
+    );
+  }
+}

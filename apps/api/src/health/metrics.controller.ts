@@ -1,0 +1,28 @@
+import { Controller, Get, Header, Inject } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { PROJECTION_RUNNER } from '@app/incidents';
+import { Metrics } from '@app/observability';
+import type { ProjectionRunner } from '@app/read-models';
+
+@ApiTags('health')
+@Controller('metrics')
+export class MetricsController {
+  constructor(
+    private readonly metrics: Metrics,
+    @Inject(PROJECTION_RUNNER) private readonly runner: ProjectionRunner,
+  ) {}
+
+  @Get()
+  @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
+  @ApiOperation({ summary: 'Prometheus metrics: appends, projection lag, request latency' })
+  @ApiOkResponse({ description: 'Prometheus text format' })
+  async scrape(): Promise<string> {
+    try {
+      this.metrics.projectionLag.set(Number(await this.runner.lag()));
+    } catch {
+      this.metrics.projectionLag.set(Number.NaN);
+    }
+    this.metrics.projectionPosition.set(Number(this.runner.checkpoint));
+    return this.metrics.registry.metrics();
+  }
+}

@@ -1,0 +1,61 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { createHash, randomUUID } from 'node:crypto';
+import type { CommandContext } from '@app/incidents';
+import { actorOf, type AuthenticatedRequest } from './actor';
+import { ValidationProblemException } from './validation';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+const IF_MATCH = /^"(\d{1,9})"$/;
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value as object)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** Identifies a request for idempotent replay: method, path and body, with object keys in a canonical order. */
+export function requestHash(request: AuthenticatedRequest): string {
+  return createHash('sha256')
+    .update(`${request.method} ${request.path}\n${canonicalJson(request.body ?? null)}`)
+    .digest('base64url');
+}
+
+function header(request: AuthenticatedRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
+/** Builds the command context from the request: actor, correlation id, If-Match and Idempotency-Key. */
+export const CommandCtx = createParamDecorator((_: unknown, ctx: ExecutionContext): CommandContext => {
+  const request = ctx.switchToHttp().getRequest<AuthenticatedRequest>();
+  const context: CommandContext = {
+    actor: actorOf(request),
+    correlationId: request.correlationId ?? randomUUID(),
+  };
+  const idempotencyKey = header(request, 'idempotency-key');
+  if (idempotencyKey !== undefined) {
+    if (!IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw new ValidationProblemException([
+        { field: 'Idempotency-Key', message: 'must be 1-255 visible ASCII characters' },
+      ]);
+    }
+    context.idempotencyKey = idempotencyKey;
+    context.requestHash = requestHash(request);
+  }
+  const ifMatch = header(request, 'if-match');
+  if (ifMatch !== undefined) {
+    const match = IF_MATCH.exec(ifMatch.trim());
+    if (!match) {
+      throw new ValidationProblemException([
+        { field: 'If-Match', message: 'must be a version as a strong entity tag, e.g. "3"' },
+      ]);
+    }
+    context.expectedVersion = Number(match[1]);
+  }
+  return context;
+});

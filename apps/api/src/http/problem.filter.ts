@@ -1,0 +1,82 @@
+import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { DomainError } from '@app/domain';
+import { EventStoreUnavailableError } from '@app/event-store';
+import {
+  ConcurrencyExhaustedError,
+  IdempotencyKeyReusedError,
+  IncidentNotFoundError,
+  PreconditionFailedError,
+} from '@app/incidents';
+import { problem, sendProblem, type Problem } from './problem';
+import { ValidationProblemException } from './validation';
+
+const DOMAIN_STATUS: Record<DomainError['code'], number> = {
+  invalid: 400,
+  'not-found': 404,
+  'already-exists': 409,
+  'illegal-transition': 409,
+  'fact-retracted': 409,
+  'duplicate-link': 409,
+  'status-order': 409,
+};
+
+/** Every error leaves as application/problem+json; anything unexpected is a 500 that says nothing about internals. */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const request = host.switchToHttp().getRequest<Request>();
+    const [body, headers] = this.toProblem(exception, request);
+    if (body.status >= 500) {
+      this.logger.error({
+        msg: 'request failed',
+        method: request.method,
+        path: request.path,
+        error: exception instanceof Error ? `${exception.name}: ${exception.message}` : 'non-error thrown',
+      });
+    }
+    sendProblem(response, body, headers);
+  }
+
+  private toProblem(exception: unknown, request: Request): [Problem, Record<string, string>] {
+    if (exception instanceof ValidationProblemException) {
+      return [problem(400, exception.message, { errors: exception.errors }), {}];
+    }
+    if (exception instanceof DomainError) {
+      const status = DOMAIN_STATUS[exception.code];
+      const extensions: Partial<Problem> = { ...exception.details };
+      if (exception.errors.length > 0) extensions.errors = exception.errors;
+      if (exception.code !== 'invalid' && exception.code !== 'not-found') extensions.rule = exception.code;
+      return [problem(status, exception.message, extensions), {}];
+    }
+    if (exception instanceof PreconditionFailedError) {
+      return [
+        problem(412, exception.message, { currentVersion: exception.currentVersion }),
+        { ETag: `"${exception.currentVersion}"` },
+      ];
+    }
+    if (exception instanceof IdempotencyKeyReusedError) {
+      return [
+        problem(422, exception.message, {
+          errors: [{ field: 'Idempotency-Key', message: 'was used for a different request' }],
+        }),
+        {},
+      ];
+    }
+    if (exception instanceof IncidentNotFoundError) return [problem(404, exception.message), {}];
+    if (exception instanceof ConcurrencyExhaustedError)
+      return [problem(503, exception.message), { 'Retry-After': '1' }];
+    if (exception instanceof EventStoreUnavailableError) {
+      return [problem(503, 'The event store is not reachable; retry later'), { 'Retry-After': '5' }];
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const detail = status === 404 ? `No route for ${request.method} ${request.path}` : exception.message;
+      return [problem(status, detail), {}];
+    }
+    return [problem(500, 'The request could not be completed'), {}];
+  }
+}

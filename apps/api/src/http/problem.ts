@@ -1,0 +1,44 @@
+import type { Response } from 'express';
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** RFC 9457 problem details; `errors` lists the fields at fault for validation problems. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors?: FieldError[];
+  [extension: string]: unknown;
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+const TITLES: Record<number, [slug: string, title: string]> = {
+  400: ['validation-failed', 'Your request is not valid'],
+  401: ['unauthorized', 'Authentication is required'],
+  403: ['forbidden', 'You are not allowed to do this'],
+  404: ['not-found', 'Not found'],
+  405: ['method-not-allowed', 'Method not allowed'],
+  409: ['conflict', 'The request conflicts with the current state of the incident'],
+  412: ['precondition-failed', 'The incident has changed since the version you named'],
+  413: ['payload-too-large', 'The request body is too large'],
+  415: ['unsupported-media-type', 'Send the body as application/json'],
+  422: ['idempotency-key-reused', 'This Idempotency-Key was used for a different request'],
+  429: ['too-many-requests', 'Too many requests'],
+  500: ['internal-error', 'Internal error'],
+  503: ['unavailable', 'Service temporarily unavailable'],
+};
+
+export function problem(status: number, detail: string, extensions: Partial<Problem> = {}): Problem {
+  const [slug, title] = TITLES[status] ?? ['error', 'Error'];
+  return { type: `urn:incident-timeline:problem:${slug}`, title, status, detail, ...extensions };
+}
+
+export function sendProblem(response: Response, body: Problem, headers: Record<string, string> = {}): void {
+  for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
+  response.status(body.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
+}

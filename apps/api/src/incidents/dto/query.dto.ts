@@ -1,0 +1,112 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { CATEGORIES, LIMITS, STATUSES } from '@app/domain';
+import { IsDateOrInstant, IsInstant, IsPosition } from '../../http/validators';
+
+export class ReadYourWritesDto {
+  @ApiPropertyOptional({
+    example: '42',
+    description: 'Wait (up to 5 s) until the read models have applied this position',
+  })
+  @IsOptional()
+  @IsPosition()
+  minPosition?: string;
+}
+
+export class PointInTimeDto extends ReadYourWritesDto {
+  @ApiPropertyOptional({
+    example: '2026-01-01T00:00:00Z',
+    description: 'Only events recorded at or before this instant',
+  })
+  @IsOptional()
+  @IsInstant()
+  asOf?: string;
+
+  @ApiPropertyOptional({
+    example: '2023-10-01',
+    description: 'Only facts and corrections asserted by then (date or instant)',
+  })
+  @IsOptional()
+  @IsDateOrInstant()
+  knownAt?: string;
+
+  @ApiPropertyOptional({
+    example: '2023-06-30',
+    description: 'Facts that had occurred by then, and the status in effect',
+  })
+  @IsOptional()
+  @IsDateOrInstant()
+  validAt?: string;
+}
+
+export class TimelineQueryDto extends PointInTimeDto {
+  @ApiPropertyOptional({ enum: ['true', 'false'], default: 'false' })
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  includeRetracted?: 'true' | 'false';
+}
+
+export class ListIncidentsQueryDto extends PointInTimeDto {
+  @ApiPropertyOptional({ enum: STATUSES })
+  @IsOptional()
+  @IsIn(STATUSES)
+  status?: string;
+
+  @ApiPropertyOptional({ enum: CATEGORIES })
+  @IsOptional()
+  @IsIn(CATEGORIES)
+  category?: string;
+
+  @ApiPropertyOptional({ example: 'signing key', description: 'Case-insensitive text search' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  q?: string;
+
+  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: LIMITS.pageSize })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(LIMITS.pageSize)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'The `next` value of the previous page' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{1,512}$/, { message: 'cursor must be a cursor returned as next by this endpoint' })
+  cursor?: string;
+}
+
+export class HistoryQueryDto {
+  @ApiPropertyOptional({ description: 'Return events after this version', example: 10 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(-1)
+  after?: number;
+
+  @ApiPropertyOptional({ default: 100, minimum: 1, maximum: LIMITS.pageSize })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(LIMITS.pageSize)
+  limit?: number;
+}
+
+export class EventsQueryDto {
+  @ApiPropertyOptional({ description: 'Return events after this global position', example: '0' })
+  @IsOptional()
+  @IsPosition()
+  after?: string;
+
+  @ApiPropertyOptional({ default: 100, minimum: 1, maximum: LIMITS.pageSize })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(LIMITS.pageSize)
+  limit?: number;
+}

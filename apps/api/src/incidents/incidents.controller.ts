@@ -1,0 +1,308 @@
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPreconditionFailedResponse,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
+import type { FactView, IncidentView, StatusPeriod } from '@app/domain';
+import {
+  AssessImpactCommand,
+  ChangeStatusCommand,
+  CorrectFactCommand,
+  GetHistoryQuery,
+  GetIncidentQuery,
+  GetStatusHistoryQuery,
+  GetTimelineQuery,
+  LinkIncidentCommand,
+  ListIncidentsQuery,
+  OpenIncidentCommand,
+  RecordFactCommand,
+  RetractFactCommand,
+  ReviseIncidentDetailsCommand,
+  decodeCursor,
+  normalisePointInTime,
+  type CommandContext,
+  type CommandResult,
+  type HistoryPage,
+} from '@app/incidents';
+import { CommandCtx } from '../http/command-context.decorator';
+import { FactIdPipe, IncidentIdPipe } from '../http/params';
+import { ValidationProblemException } from '../http/validation';
+import {
+  ChangeStatusDto,
+  AssessImpactDto,
+  LinkIncidentDto,
+  OpenIncidentDto,
+  ReviseIncidentDto,
+} from './dto/incident.dto';
+import { CorrectFactDto, RecordFactDto, RetractFactDto } from './dto/fact.dto';
+import {
+  HistoryQueryDto,
+  ListIncidentsQueryDto,
+  PointInTimeDto,
+  ReadYourWritesDto,
+  TimelineQueryDto,
+} from './dto/query.dto';
+import { ReadYourWrites } from './read-your-writes';
+
+const CONDITIONAL = {
+  name: 'If-Match',
+  required: false,
+  description: 'Apply only at this version, e.g. "3"; else 412',
+};
+const IDEMPOTENT = {
+  name: 'Idempotency-Key',
+  required: false,
+  description: 'Safe retries: same key and body replay the first response',
+};
+
+function written(response: Response, result: CommandResult) {
+  response.setHeader('ETag', `"${result.version}"`);
+  if (result.replayed) response.setHeader('Idempotent-Replayed', 'true');
+  return { version: result.version, position: Number(result.position) };
+}
+
+@ApiTags('incidents')
+@ApiBadRequestResponse({ description: 'Invalid input (problem+json naming each field and rule)' })
+@Controller('v1/incidents')
+export class IncidentsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+    private readonly readYourWrites: ReadYourWrites,
+  ) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Open an incident' })
+  @ApiHeader(IDEMPOTENT)
+  @ApiCreatedResponse({ description: '{ id, version, position }' })
+  @ApiConflictResponse({ description: 'An incident with this id exists' })
+  async open(
+    @Body() body: OpenIncidentDto,
+    @CommandCtx() context: CommandContext,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const result = await this.commands.execute<OpenIncidentCommand, CommandResult>(
+      new OpenIncidentCommand({ ...body }, context),
+    );
+    response.setHeader('Location', `/v1/incidents/${body.id}`);
+    return { id: body.id, ...written(response, result) };
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Revise title, category, summary, victims or threat actors' })
+  @ApiHeader(CONDITIONAL)
+  @ApiHeader(IDEMPOTENT)
+  @ApiOkResponse({ description: '{ id, version, position }' })
+  @ApiNotFoundResponse()
+  @ApiPreconditionFailedResponse()
+  async revise(
+    @Param('id', IncidentIdPipe) id: string,
+    @Body() body: ReviseIncidentDto,
+    @CommandCtx() context: CommandContext,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const result = await this.commands.execute<ReviseIncidentDetailsCommand, CommandResult>(
+      new ReviseIncidentDetailsCommand(id, { ...body }, context),
+    );
+    return { id, ...written(response, result) };
+  }
+
+  @Post(':id/facts')
+  @ApiOperation({ summary: 'Record a fact on the timeline' })
+  @ApiHeader(CONDITIONAL)
+  @ApiHeader(IDEMPOTENT)
+  @ApiCreatedResponse({ description: '{ factId, version, position }' })
+  @ApiNotFoundResponse()
+  @ApiUnprocessableEntityResponse({ description: 'Idempotency-Key reused with a different body' })
+  async recordFact(
+    @Param('id', IncidentIdPipe) id: string,
+    @Body() body: RecordFactDto,
+    @CommandCtx() context: CommandContext,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const result = await this.commands.execute<RecordFactCommand, CommandResult>(
+      new RecordFactCommand(id, { ...body, sources: body.sources?.map((source) => ({ ...source })) }, context),
+    );
+    response.setHeader('Location', `/v1/incidents/${id}/timeline`);
+    return { factId: result.factId, ...written(response, result) };
+  }
+
+  @Patch(':id/facts/:factId')
+  @ApiOperation({ summary: 'Correct a fact; the original stays in the history' })
+  @ApiHeader(CONDITIONAL)
+  @ApiHeader(IDEMPOTENT)
+  @ApiOkResponse({ description: '{ factId, version, position }' })
+  @ApiConflictResponse({ description: 'The fact was retracted' })
+  async correctFact(
+    @Param('id', IncidentIdPipe) id: string,
+    @Param('factId', FactIdPipe) factId: string,
+    @Body() body: CorrectFactDto,
+    @CommandCtx() context: CommandContext,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const { reason, sources, assertedAt, ...changes } = body;
+    const result = await this.commands.execute<CorrectFactCommand, CommandResult>(
+      new CorrectFactCommand(
+        id,
+        {
+          factId,
+          changes: { ...changes },
+          reason,
+          ...(sources !== undefined && { sources: sources.map((source) => ({ ...source })) }),
+          ...(assertedAt !== undefined && { assertedAt }),
+        },
+        context,
+      ),
+    );
+    return { factId, ...written(response, result) };
+  }
+
+  @Post(':id/facts/:factId/retraction')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Retract a fact; it leaves the timeline and stays in the history' })
+  @ApiHeader(CONDITIONAL)
+  @ApiHeader(IDEMPOTENT)
+  @ApiOkResponse({ description: '{ factId, version, position }' })
+  async retractFact(
+    @Param('id', IncidentIdPipe) id: string,
+    @Param('factId', FactIdPipe) factId: string,
+    @Body() body: RetractFactDto,
+    @CommandCtx() context: CommandContext,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const result = await this.commands.execute<RetractFactCommand, CommandResult>(
+      new RetractFactCommand(id, { factId, ...body }, context),
+    );
+    return { factId, ...written(response, result) };
+  }
+
+  @Post(':id/status')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Change the status (detected, investigating, contained, resolved)' })
+  @ApiHeader(CONDITIONAL)
+  @ApiHeader(IDEMPOTENT)
+  @ApiOkResponse({ description: '{ id, status, version, position }' })
+  @ApiConflictResponse({ description: 'Transition not allowed; `allowed` lists the targets' })
+  async changeStatus(
+    @Param('id', IncidentIdPipe) id: string,
+    @Body() body: ChangeStatusDto,
+    @CommandCtx() context: CommandContext,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const result = await this.commands.execute<ChangeStatusCommand, CommandResult>(
+      new ChangeStatusCommand(id, { ...body }, context),
+    );
+    return { id, status: body.status, ...written(response, result) };
+  }
+
+  @Put(':id/impact')
+  @ApiOperation({ summary: 'Assess the impact' })
+  @ApiHeader(CONDITIONAL)
+  @ApiHeader(IDEMPOTENT)
+  @ApiOkResponse({ description: '{ id, version, position }' })
+  async assessImpact(
+    @Param('id', IncidentIdPipe) id: string,
+    @Body() body: AssessImpactDto,
+    @CommandCtx() context: CommandContext,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const result = await this.commands.execute<AssessImpactCommand, CommandResult>(
+      new AssessImpactCommand(id, { ...body }, context),
+    );
+    return { id, ...written(response, result) };
+  }
+
+  @Post(':id/links')
+  @ApiOperation({ summary: 'Link to a related incident' })
+  @ApiHeader(CONDITIONAL)
+  @ApiHeader(IDEMPOTENT)
+  @ApiCreatedResponse({ description: '{ id, version, position }' })
+  async link(
+    @Param('id', IncidentIdPipe) id: string,
+    @Body() body: LinkIncidentDto,
+    @CommandCtx() context: CommandContext,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const result = await this.commands.execute<LinkIncidentCommand, CommandResult>(
+      new LinkIncidentCommand(id, { ...body }, context),
+    );
+    return { id, ...written(response, result) };
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List incidents, newest change first; point-in-time with asOf, knownAt, validAt' })
+  @ApiOkResponse({ description: '{ items: [{ id, title, category, status, updatedAt, version }], next }' })
+  async list(@Query() query: ListIncidentsQueryDto) {
+    await this.readYourWrites.await(query.minPosition);
+    const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    if (query.cursor !== undefined && cursor === undefined) {
+      throw new ValidationProblemException([
+        { field: 'cursor', message: 'must be a cursor returned as next by this endpoint' },
+      ]);
+    }
+    return this.queries.execute(
+      new ListIncidentsQuery(
+        { status: query.status, category: query.category, q: query.q, limit: query.limit ?? 50, cursor },
+        normalisePointInTime(query),
+      ),
+    );
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'The whole record with its timeline; point-in-time with asOf, knownAt, validAt' })
+  @ApiOkResponse({ description: 'The incident record' })
+  @ApiNotFoundResponse({ description: 'No such incident (at that time)' })
+  async get(
+    @Param('id', IncidentIdPipe) id: string,
+    @Query() query: PointInTimeDto,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<IncidentView> {
+    await this.readYourWrites.await(query.minPosition);
+    const view = await this.queries.execute<GetIncidentQuery, IncidentView>(
+      new GetIncidentQuery(id, normalisePointInTime(query)),
+    );
+    response.setHeader('ETag', `"${view.version}"`);
+    return view;
+  }
+
+  @Get(':id/timeline')
+  @ApiOperation({ summary: 'Facts in timeline order (earliest, latest, position)' })
+  @ApiOkResponse({ description: '{ items: [fact] }' })
+  async timeline(
+    @Param('id', IncidentIdPipe) id: string,
+    @Query() query: TimelineQueryDto,
+  ): Promise<{ items: FactView[] }> {
+    await this.readYourWrites.await(query.minPosition);
+    return this.queries.execute(
+      new GetTimelineQuery(id, normalisePointInTime(query), query.includeRetracted === 'true'),
+    );
+  }
+
+  @Get(':id/history')
+  @ApiOperation({ summary: 'The audit view: every event of the incident, oldest first, with actor and recorded time' })
+  @ApiOkResponse({ description: '{ items: [{ eventId, type, version, position, recordedAt, actor, data }], next }' })
+  history(@Param('id', IncidentIdPipe) id: string, @Query() query: HistoryQueryDto): Promise<HistoryPage> {
+    return this.queries.execute(new GetHistoryQuery(id, query.after, query.limit ?? 100));
+  }
+
+  @Get(':id/status-history')
+  @ApiOperation({ summary: 'Status changes with effectiveAt and recordedAt' })
+  @ApiOkResponse({ description: '{ items: [{ from, to, effectiveAt, recordedAt, reason, version }] }' })
+  async statusHistory(
+    @Param('id', IncidentIdPipe) id: string,
+    @Query() query: ReadYourWritesDto,
+  ): Promise<{ items: StatusPeriod[] }> {
+    await this.readYourWrites.await(query.minPosition);
+    return this.queries.execute(new GetStatusHistoryQuery(id));
+  }
+}
