@@ -10,6 +10,7 @@ import type {
   RetractFact,
   ReviseIncidentDetails,
 } from './commands';
+import { canonicalJson } from './canonical-json';
 import { DomainError } from './errors';
 import type { DetailsChanges, FactChanges, Impact, IncidentEvent } from './events';
 import {
@@ -92,7 +93,7 @@ function openIncident({ data }: OpenIncident, state: IncidentState | null, { now
 }
 
 function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return canonicalJson(a) === canonicalJson(b);
 }
 
 function reviseDetails({ data }: ReviseIncidentDetails, state: IncidentState): IncidentEvent[] {

@@ -1,3 +1,4 @@
+export * from './canonical-json';
 export * from './commands';
 export * from './decide';
 export * from './edtf-date';

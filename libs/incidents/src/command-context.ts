@@ -17,6 +17,8 @@ export interface CommandResult {
   version: number;
   position: bigint;
   factId?: string;
+  /** True when this command appended events; false for a no-op or a replay. */
+  appended: boolean;
   /** True when an earlier request with the same Idempotency-Key answered and nothing new was appended. */
   replayed: boolean;
 }

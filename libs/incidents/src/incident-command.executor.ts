@@ -48,7 +48,13 @@ export class IncidentCommandExecutor {
       }
       const decided = decide(command, state, { now: this.clock().toISOString() });
       if (decided.length === 0 && state !== null) {
-        return { incidentId, version: state.version, position: BigInt(state.position), replayed: false };
+        return {
+          incidentId,
+          version: state.version,
+          position: BigInt(state.position),
+          appended: false,
+          replayed: false,
+        };
       }
       const ids = eventIdsFor(decided.length, idempotencyScope(context));
       const metadata = this.metadataFor(context);
@@ -61,7 +67,7 @@ export class IncidentCommandExecutor {
       try {
         const result = await this.store.append(streamId, toAppend, state === null ? 'no-stream' : state.version);
         if (!result.written) continue;
-        return { incidentId, version: result.version, position: result.position, replayed: false };
+        return { incidentId, version: result.version, position: result.position, appended: true, replayed: false };
       } catch (error) {
         if (error instanceof WrongExpectedVersionError) {
           if (context.expectedVersion !== undefined)
@@ -95,6 +101,7 @@ export class IncidentCommandExecutor {
       version: last.version,
       position: last.position,
       ...(typeof factId === 'string' && { factId }),
+      appended: false,
       replayed: true,
     };
   }

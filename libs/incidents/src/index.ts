@@ -7,3 +7,4 @@ export * from './incidents.module';
 export * from './persistence.module';
 export * from './queries';
 export * from './tokens';
+export * from './import';

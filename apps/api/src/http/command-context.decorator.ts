@@ -1,22 +1,12 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
+import { canonicalJson } from '@app/domain';
 import type { CommandContext } from '@app/incidents';
 import { actorOf, type AuthenticatedRequest } from './actor';
 import { ValidationProblemException } from './validation';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const IF_MATCH = /^"(\d{1,9})"$/;
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.keys(value as object)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
 
 /** Identifies a request for idempotent replay: method, path and body, with object keys in a canonical order. */
 export function requestHash(request: AuthenticatedRequest): string {

@@ -75,7 +75,7 @@ export class ProblemFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const detail = status === 404 ? `No route for ${request.method} ${request.path}` : exception.message;
-      return [problem(status, detail), {}];
+      return [problem(status, detail), status === 503 ? { 'Retry-After': '1' } : {}];
     }
     return [problem(500, 'The request could not be completed'), {}];
   }

@@ -1,0 +1,48 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { IncidentFileError, IncidentImporter, parseIncidentFile, type ImportReport } from '@app/incidents';
+
+function incidentFiles(path: string): string[] {
+  if (!statSync(path).isDirectory()) return [path];
+  return readdirSync(path)
+    .filter((name) => name.endsWith('.json'))
+    .sort()
+    .map((name) => join(path, name));
+}
+
+/** `import <file-or-directory>`: appends what the curated files say that the record does not yet. */
+export async function importCommand(app: INestApplicationContext, args: string[]): Promise<number> {
+  if (args.length === 0) {
+    process.stderr.write('usage: import <file.json | directory> [...]\n');
+    return 2;
+  }
+  const importer = app.get(IncidentImporter);
+  const correlationId = randomUUID();
+  const files = args.flatMap(incidentFiles);
+  const parsed = files.map((file) => {
+    try {
+      return parseIncidentFile(basename(file), readFileSync(file, 'utf8'));
+    } catch (error) {
+      if (error instanceof IncidentFileError) throw error;
+      throw new IncidentFileError(basename(file), '(file)', `cannot be read: ${(error as Error).message}`);
+    }
+  });
+  const reports: ImportReport[] = [];
+  for (const file of parsed) reports.push(await importer.importRecord(file, correlationId));
+  for (const [index, file] of parsed.entries()) await importer.importLinks(file, reports[index], correlationId);
+
+  let failed = false;
+  for (const report of reports) {
+    const summary = report.appended === 0 ? 'unchanged' : `${report.appended} change(s): ${report.changes.join('; ')}`;
+    process.stdout.write(`${report.id}: ${summary}\n`);
+    for (const error of report.errors) {
+      failed = true;
+      process.stderr.write(`${report.id}: refused: ${error}\n`);
+    }
+  }
+  const total = reports.reduce((sum, report) => sum + report.appended, 0);
+  process.stdout.write(`imported ${parsed.length} file(s), ${total} change(s) appended\n`);
+  return failed ? 1 : 0;
+}

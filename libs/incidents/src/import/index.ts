@@ -1,0 +1,2 @@
+export * from './incident-file';
+export * from './incident-importer';

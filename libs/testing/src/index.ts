@@ -1,0 +1,3 @@
+export * from './http-client';
+export * from './specification';
+export * from './test-app';
