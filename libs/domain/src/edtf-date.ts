@@ -19,8 +19,22 @@ function boundary(ms: number | null | undefined): string | null {
   return new Date(ms).toISOString();
 }
 
+const MEMO_CAPACITY = 10_000;
+const memo = new Map<string, EdtfParseResult>();
+
+/** Parses an EDTF string; results are memoised, since every fold of a stream parses the same dates again. */
 export function parseEdtf(value: string): EdtfParseResult {
-  if (typeof value !== 'string' || value.length === 0) return { ok: false, reason: 'must be a non-empty EDTF string' };
+  if (typeof value !== 'string') return { ok: false, reason: 'must be a non-empty EDTF string' };
+  const known = memo.get(value);
+  if (known) return known;
+  const result = parseUncached(value);
+  if (memo.size >= MEMO_CAPACITY) memo.clear();
+  memo.set(value, result);
+  return result;
+}
+
+function parseUncached(value: string): EdtfParseResult {
+  if (value.length === 0) return { ok: false, reason: 'must be a non-empty EDTF string' };
   if (value.length > MAX_EDTF_LENGTH) return { ok: false, reason: `must be at most ${MAX_EDTF_LENGTH} characters` };
   let parsed: { min: number | null; max: number | null };
   try {

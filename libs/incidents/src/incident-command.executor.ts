@@ -1,13 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  CURRENT_SCHEMA_VERSION,
-  decide,
-  foldEvents,
-  streamIdOf,
-  type EventMetadata,
-  type IncidentCommand,
-  type RecordedEvent,
-} from '@app/domain';
+import { CURRENT_SCHEMA_VERSION, decide, streamIdOf, type EventMetadata, type IncidentCommand } from '@app/domain';
 import {
   DuplicateEventIdError,
   EVENT_STORE,
@@ -19,6 +11,7 @@ import { toRecordedEvent } from '@app/read-models';
 import { idempotencyScope, type CommandContext, type CommandResult } from './command-context';
 import { ConcurrencyExhaustedError, IdempotencyKeyReusedError, PreconditionFailedError } from './errors';
 import { eventIdsFor } from './ids';
+import { advance, emptyEntry, idempotencyIndexKey, StreamCache, type StreamEntry } from './stream-cache';
 import { CLOCK, type Clock } from './tokens';
 
 const MAX_ATTEMPTS = 5;
@@ -29,6 +22,8 @@ const MAX_ATTEMPTS = 5;
  */
 @Injectable()
 export class IncidentCommandExecutor {
+  private readonly cache = new StreamCache();
+
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -37,11 +32,11 @@ export class IncidentCommandExecutor {
   async execute(incidentId: string, command: IncidentCommand, context: CommandContext): Promise<CommandResult> {
     const streamId = streamIdOf(incidentId);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-      const events = (await this.store.readStream(streamId)).map(toRecordedEvent);
-      const replay = this.findReplay(incidentId, events, context);
+      const entry = await this.load(streamId, incidentId);
+      const replay = this.findReplay(entry, context);
       if (replay) return replay;
 
-      const state = foldEvents(events);
+      const state = entry.state;
       const currentVersion = state?.version ?? -1;
       if (context.expectedVersion !== undefined && context.expectedVersion !== currentVersion) {
         throw new PreconditionFailedError(context.expectedVersion, currentVersion);
@@ -83,27 +78,22 @@ export class IncidentCommandExecutor {
     throw new ConcurrencyExhaustedError(streamId);
   }
 
+  /** The stream's folded state: the cached fold plus whatever was appended since. */
+  private async load(streamId: string, incidentId: string): Promise<StreamEntry> {
+    const cached = this.cache.get(streamId) ?? emptyEntry();
+    const newer = await this.store.readStream(streamId, { fromVersion: cached.version + 1 });
+    const entry = advance(cached, newer.map(toRecordedEvent), incidentId);
+    if (entry !== cached) this.cache.set(streamId, entry);
+    return entry;
+  }
+
   /** An earlier request with this Idempotency-Key: the same request replays its result; another is refused. */
-  private findReplay(incidentId: string, events: RecordedEvent[], context: CommandContext): CommandResult | undefined {
+  private findReplay(entry: StreamEntry, context: CommandContext): CommandResult | undefined {
     if (context.idempotencyKey === undefined) return undefined;
-    const earlier = events.filter(
-      (event) =>
-        event.metadata.idempotencyKey === context.idempotencyKey &&
-        event.metadata.actor?.iss === context.actor.iss &&
-        event.metadata.actor?.sub === context.actor.sub,
-    );
-    if (earlier.length === 0) return undefined;
-    if (earlier[0].metadata.requestHash !== context.requestHash) throw new IdempotencyKeyReusedError();
-    const last = earlier[earlier.length - 1];
-    const factId = (earlier[0].data as { factId?: unknown }).factId;
-    return {
-      incidentId,
-      version: last.version,
-      position: last.position,
-      ...(typeof factId === 'string' && { factId }),
-      appended: false,
-      replayed: true,
-    };
+    const earlier = entry.idempotency.get(idempotencyIndexKey(context.actor, context.idempotencyKey));
+    if (earlier === undefined) return undefined;
+    if (earlier.requestHash !== context.requestHash) throw new IdempotencyKeyReusedError();
+    return { ...earlier.result, appended: false, replayed: true };
   }
 
   private metadataFor(context: CommandContext): EventMetadata {
