@@ -118,7 +118,8 @@ function reviseDetails({ data }: ReviseIncidentDetails, state: IncidentState): I
 }
 
 function recordFact({ data }: RecordFact, state: IncidentState, { now }: DecisionContext): IncidentEvent[] {
-  if (state.facts[data.factId]) throw new DomainError('already-exists', `Fact ${data.factId} already exists`);
+  if (Object.hasOwn(state.facts, data.factId))
+    throw new DomainError('already-exists', `Fact ${data.factId} already exists`);
   const kind = requireKind('kind', data.kind);
   const fact = {
     factId: data.factId,
@@ -135,7 +136,7 @@ function recordFact({ data }: RecordFact, state: IncidentState, { now }: Decisio
 }
 
 function liveFact(state: IncidentState, factId: string): FactState {
-  const fact = state.facts[factId];
+  const fact = Object.hasOwn(state.facts, factId) ? state.facts[factId] : undefined;
   if (!fact)
     throw new DomainError('not-found', `Fact ${factId} not found`, [
       { field: 'factId', message: 'must name an existing fact' },

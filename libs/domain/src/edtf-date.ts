@@ -45,6 +45,7 @@ function parseUncached(value: string): EdtfParseResult {
       reason: 'must be an EDTF date of level 0 or 1, e.g. 2023-06-16, 2023-06, 2021~, 2023-05/2023-06',
     };
   }
+  if (hasImpossibleDay(value)) return { ok: false, reason: 'must name days that exist in the calendar' };
   if (Number.isNaN(parsed.min) || Number.isNaN(parsed.max)) {
     return { ok: false, reason: 'must be an EDTF date within the supported range of years' };
   }
@@ -52,6 +53,18 @@ function parseUncached(value: string): EdtfParseResult {
   const latest = boundary(parsed.max);
   if (earliest === null && latest === null) return { ok: false, reason: 'must bound the date on at least one side' };
   return { ok: true, date: { value, earliest, latest } };
+}
+
+const CALENDAR_DAY = /(\d{4})-(\d{2})-(\d{2})/g;
+
+/** edtf.js rolls 29 February of a common year over to 1 March; a day that does not exist is refused instead. */
+function hasImpossibleDay(value: string): boolean {
+  for (const [, year, month, day] of value.matchAll(CALENDAR_DAY)) {
+    const date = new Date(0);
+    date.setUTCFullYear(Number(year), Number(month) - 1, Number(day));
+    if (date.getUTCMonth() !== Number(month) - 1) return true;
+  }
+  return false;
 }
 
 /** Milliseconds for ordering; open ends sort to the extremes. */
