@@ -14,7 +14,7 @@ describe('HTTP API (e2e)', () => {
 
   beforeAll(async () => {
     app = await startTestApp({ env: { READ_MODEL_WAIT_MS: '300' } });
-    api = new ApiClient(app.baseUrl);
+    api = new ApiClient(app.baseUrl, app.adminToken);
   });
 
   afterAll(async () => {

@@ -31,7 +31,7 @@ describe('example incidents (e2e)', () => {
 
   beforeAll(async () => {
     app = await startTestApp();
-    api = new ApiClient(app.baseUrl);
+    api = new ApiClient(app.baseUrl, app.adminToken);
     importer = app.app.get(IncidentImporter);
     const reports = await importAll(exampleFiles());
     expect(reports.flatMap((report) => report.errors)).toEqual([]);

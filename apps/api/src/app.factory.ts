@@ -2,6 +2,7 @@ import type { INestApplication, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { installAuthEdge } from '@app/auth';
 import type { AppConfig } from '@app/config';
 import { AppModule } from './app.module';
 import { bodyErrorHandler, parseJson, requireJson, requireObjectBody } from './http/body.middleware';
@@ -23,6 +24,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(correlationMiddleware);
+  installAuthEdge(app);
   app.use(requireJson);
   app.use(parseJson);
   app.use(bodyErrorHandler);
@@ -44,6 +46,7 @@ function setUpOpenApi(app: INestApplication): void {
           '(asOf = recorded time, knownAt = public knowledge time, validAt = world time). Errors are application/problem+json.',
       )
       .setVersion('1')
+      .addBearerAuth()
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });

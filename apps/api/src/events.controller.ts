@@ -1,6 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Scopes } from '@app/auth';
 import { GetEventsQuery } from '@app/incidents';
 import { EventsQueryDto } from './incidents/dto/query.dto';
 
@@ -10,6 +11,7 @@ export class EventsController {
   constructor(private readonly queries: QueryBus) {}
 
   @Get()
+  @Scopes('incidents:read')
   @ApiOperation({ summary: 'The global log after a position, for replication and audit' })
   @ApiOkResponse({ description: '{ items: [event], next }' })
   list(@Query() query: EventsQueryDto) {

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { TokenVerifier } from '@app/auth';
 import { ConfigError, loadConfig, type AppConfig } from '@app/config';
 import { JsonLogger } from '@app/observability';
 import { createApp } from './app.factory';
@@ -24,10 +25,30 @@ async function bootstrap(): Promise<void> {
       eventStore: config.eventStore,
       dataDir: config.dataDir,
     });
+    logAuthentication(logger, config, app.get(TokenVerifier).issuerIds);
   } catch (error) {
     logger.error({ msg: 'start failed', error: error instanceof Error ? error.message : String(error) });
     process.exit(1);
   }
+}
+
+/** Says how to get in: the exact command for a local token, or a warning when authentication is off. */
+function logAuthentication(logger: JsonLogger, config: AppConfig, issuers: string[]): void {
+  if (!config.auth.enabled) {
+    logger.warn({
+      msg: 'AUTH=off: every request acts with every scope as urn:incident-timeline:auth-off; loopback only, never in production',
+    });
+    return;
+  }
+  logger.log({
+    msg: 'bearer tokens required on /v1 (scopes incidents:read, incidents:write, incidents:admin)',
+    issuers,
+    ...(config.auth.localIssuer && {
+      getToken: 'npm run -s token -- --scopes incidents:read,incidents:write --sub alice [--ttl 1h]',
+    }),
+    ...(config.auth.issuersFile !== undefined && { issuersFile: config.auth.issuersFile }),
+    docs: 'docs/security.md',
+  });
 }
 
 void bootstrap();

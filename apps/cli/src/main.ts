@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, loadConfig } from '@app/config';
+import { ConfigError, loadConfig, type AppConfig } from '@app/config';
 import { IncidentFileError } from '@app/incidents';
 import { CliModule } from './cli.module';
 import { exportCommand } from './commands/export.command';
 import { importCommand } from './commands/import.command';
 import { rebuildCommand } from './commands/rebuild.command';
+import { tokenCommand } from './commands/token.command';
 
 const USAGE = `usage: npm run cli -- <command> [args]
 
@@ -13,6 +14,8 @@ commands:
   import <file|dir> ...   append what curated incident files say that the record does not yet
   rebuild                 drop the read models and rebuild them from the log (stop the API first)
   export [file]           write the whole log as NDJSON (stdout by default)
+  token --scopes <s,...> --sub <name> [--ttl 1h]
+                          print a bearer token signed by the local issuer (and nothing else on stdout)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -29,12 +32,17 @@ async function main(argv: string[]): Promise<number> {
     rebuild: rebuildCommand,
     export: exportCommand,
   };
+  // Commands that need only the configuration, not the store: they start no application context.
+  const standalone: Record<string, (config: AppConfig, args: string[]) => Promise<number>> = {
+    token: tokenCommand,
+  };
   const run = commands[command];
-  if (!run) {
+  if (!run && !Object.hasOwn(standalone, command)) {
     process.stderr.write(`unknown command: ${command}\n\n${USAGE}`);
     return 2;
   }
   const config = loadConfig({ ...process.env, PROJECTIONS: 'false' });
+  if (!run) return standalone[command](config, args);
   const app = await NestFactory.createApplicationContext(CliModule.forRoot(config), {
     logger: false,
     abortOnError: false,

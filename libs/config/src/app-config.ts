@@ -1,5 +1,18 @@
+import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError, SETTINGS } from './config.schema';
+
+export interface AuthConfig {
+  /** False only with AUTH=off, which loadConfig accepts on a loopback HOST alone. */
+  enabled: boolean;
+  issuersFile?: string;
+  audience: string;
+  localIssuer: boolean;
+  metricsPublic: boolean;
+  docsPublic: boolean;
+  /** Requests per minute per principal; 0 means no limit. */
+  rateLimitPerMinute: number;
+}
 
 export interface AppConfig {
   host: string;
@@ -14,6 +27,7 @@ export interface AppConfig {
   projections: boolean;
   kafka?: { brokers: string[]; clientId: string; topicEvents: string; topicStatusChanges: string };
   relay: boolean;
+  auth: AuthConfig;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -46,7 +60,20 @@ export function loadConfig(env: Env = process.env): AppConfig {
     readyMaxLag: read(env, 'readyMaxLag')!,
     projections: read(env, 'projections')!,
     relay: read(env, 'relay')!,
+    auth: readAuth(env),
   };
+  if (!config.auth.enabled && !isLoopbackHost(config.host)) {
+    throw new ConfigError(
+      'AUTH',
+      `off is accepted only when HOST is a loopback address (127.0.0.1, ::1 or localhost), got HOST=${config.host}`,
+    );
+  }
+  if (config.auth.enabled && !config.auth.localIssuer && config.auth.issuersFile === undefined) {
+    throw new ConfigError(
+      'AUTH_ISSUERS_FILE',
+      'must be set when AUTH_LOCAL_ISSUER=false, or no token could be accepted',
+    );
+  }
   if (config.eventStore === 'postgres' && !config.databaseUrl) {
     throw new ConfigError('DATABASE_URL', 'must be set when EVENT_STORE=postgres');
   }
@@ -63,4 +90,30 @@ export function loadConfig(env: Env = process.env): AppConfig {
     };
   }
   return config;
+}
+
+function readAuth(env: Env): AuthConfig {
+  const issuersFile = read(env, 'authIssuersFile');
+  const audience = read(env, 'authAudience')!;
+  if (audience.trim() === '') throw new ConfigError('AUTH_AUDIENCE', 'must not be blank');
+  return {
+    enabled: read(env, 'auth') === 'on',
+    ...(issuersFile !== undefined && {
+      issuersFile: isAbsolute(issuersFile) ? issuersFile : resolve(process.cwd(), issuersFile),
+    }),
+    audience,
+    localIssuer: read(env, 'authLocalIssuer')!,
+    metricsPublic: read(env, 'metricsPublic')!,
+    docsPublic: read(env, 'docsPublic')!,
+    rateLimitPerMinute: read(env, 'rateLimitPerMinute')!,
+  };
+}
+
+/** Loopback only: an address literal in 127.0.0.0/8 or ::1, or the name localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (bare === 'localhost') return true;
+  if (isIP(bare) === 4) return bare.startsWith('127.');
+  if (isIP(bare) === 6) return bare === '::1' || bare === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(bare);
+  return false;
 }

@@ -98,6 +98,38 @@ export const SETTINGS = {
     text,
   ),
   relay: setting('RELAY', 'Run the Kafka relay inside the API process when KAFKA_BROKERS is set', 'true', bool),
+  auth: setting(
+    'AUTH',
+    'Bearer-token authentication on /v1: on, or off (accepted only with a loopback HOST)',
+    'on',
+    oneOf('on', 'off'),
+  ),
+  authIssuersFile: setting(
+    'AUTH_ISSUERS_FILE',
+    'JSON or YAML file listing the trusted token issuers (iss, JWKS, audiences, algorithms)',
+    undefined,
+    text,
+  ),
+  authAudience: setting(
+    'AUTH_AUDIENCE',
+    'Audience of this service: put in local tokens, and accepted from issuers that list no audiences',
+    'incident-timeline',
+    text,
+  ),
+  authLocalIssuer: setting(
+    'AUTH_LOCAL_ISSUER',
+    'Trust the local issuer whose key pair lives under DATA_DIR/keys (created on first start)',
+    'true',
+    bool,
+  ),
+  metricsPublic: setting('METRICS_PUBLIC', 'Serve /metrics without a token (else incidents:admin)', 'true', bool),
+  docsPublic: setting('DOCS_PUBLIC', 'Serve /docs without a token (else incidents:read)', 'true', bool),
+  rateLimitPerMinute: setting(
+    'RATE_LIMIT_PER_MINUTE',
+    'Requests per minute per principal (iss and sub) before 429; 0 turns the limit off',
+    '600',
+    integer(0, 1_000_000),
+  ),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

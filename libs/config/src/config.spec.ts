@@ -16,6 +16,10 @@ describe('configuration', () => {
     [{ EVENT_STORE: 'eventstoredb' }, 'EVENTSTORE_CONNECTION_STRING'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ PROJECTIONS: 'maybe' }, 'PROJECTIONS'],
+    [{ AUTH: 'maybe' }, 'AUTH'],
+    [{ RATE_LIMIT_PER_MINUTE: '-1' }, 'RATE_LIMIT_PER_MINUTE'],
+    [{ METRICS_PUBLIC: 'sometimes' }, 'METRICS_PUBLIC'],
+    [{ AUTH_LOCAL_ISSUER: 'false' }, 'AUTH_ISSUERS_FILE'],
   ])('refuses %j with a message naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${variable} `));
   });
@@ -27,5 +31,33 @@ describe('configuration', () => {
       topicEvents: 'incident-events',
       topicStatusChanges: 'incident-status-changes',
     });
+  });
+
+  it('turns authentication on by default, with the local issuer, open health, metrics and docs, 600 requests a minute', () => {
+    expect(loadConfig({}).auth).toEqual({
+      enabled: true,
+      audience: 'incident-timeline',
+      localIssuer: true,
+      metricsPublic: true,
+      docsPublic: true,
+      rateLimitPerMinute: 600,
+    });
+  });
+
+  it.each(['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost'])(
+    'accepts AUTH=off on the loopback HOST %s',
+    (host) => {
+      expect(loadConfig({ AUTH: 'off', HOST: host }).auth.enabled).toBe(false);
+    },
+  );
+
+  it.each(['0.0.0.0', '::', '10.0.0.5', 'example.org', '128.0.0.1'])('refuses AUTH=off on HOST %s', (host) => {
+    expect(() => loadConfig({ AUTH: 'off', HOST: host })).toThrow(
+      `Invalid configuration: AUTH off is accepted only when HOST is a loopback address (127.0.0.1, ::1 or localhost), got HOST=${host}`,
+    );
+  });
+
+  it('resolves AUTH_ISSUERS_FILE against the working directory', () => {
+    expect(loadConfig({ AUTH_ISSUERS_FILE: 'issuers.yaml' }).auth.issuersFile).toBe(resolve('issuers.yaml'));
   });
 });

@@ -11,9 +11,17 @@ export interface RequestOptions {
   raw?: string;
 }
 
-/** A small JSON client over fetch, for black-box tests of the HTTP API. */
+/** A small JSON client over fetch, for black-box tests of the HTTP API; sends `token` as a bearer token if given. */
 export class ApiClient {
-  constructor(private readonly baseUrl: string) {}
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token?: string,
+  ) {}
+
+  /** The same client with another bearer token (or none). */
+  withToken(token?: string): ApiClient {
+    return new ApiClient(this.baseUrl, token);
+  }
 
   async request<T = any>(
     method: string,
@@ -22,6 +30,8 @@ export class ApiClient {
     options: RequestOptions = {},
   ): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = { ...options.headers };
+    const hasAuthorization = Object.keys(headers).some((name) => name.toLowerCase() === 'authorization');
+    if (this.token && !hasAuthorization) headers.authorization = `Bearer ${this.token}`;
     let payload: string | undefined = options.raw;
     if (payload === undefined && body !== undefined) {
       payload = JSON.stringify(body);

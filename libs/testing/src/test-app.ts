@@ -1,7 +1,8 @@
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, LoggerService } from '@nestjs/common';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mintLocalToken, SCOPES, type Scope } from '@app/auth';
 import { loadConfig, type AppConfig } from '@app/config';
 import { createApp } from '../../../apps/api/src/app.factory';
 
@@ -10,6 +11,13 @@ export interface TestApp {
   config: AppConfig;
   baseUrl: string;
   dataDir: string;
+  /**
+   * A token with every scope from the app's local issuer (its key pair lives in the test's DATA_DIR); empty when the
+   * app trusts no local issuer (AUTH=off, AUTH_LOCAL_ISSUER=false).
+   */
+  adminToken: string;
+  /** A token from the local issuer: every scope unless given, subject `tester` unless given. */
+  token(scopes?: Scope[], sub?: string, ttlSeconds?: number): Promise<string>;
   /** Closes the app; removes the data directory unless it was given. */
   close(): Promise<void>;
 }
@@ -18,6 +26,8 @@ export interface TestAppOptions {
   /** Reuse a data directory (to test restarts); a fresh temporary one otherwise. */
   dataDir?: string;
   env?: Record<string, string>;
+  /** Receives the application's logs (none by default). */
+  logger?: LoggerService;
 }
 
 /** The real application on a free loopback port, with its own data directory. */
@@ -33,16 +43,22 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     PORT: '0',
     DATA_DIR: dataDir,
     READ_MODEL_WAIT_MS: '5000',
+    // Suites fire many requests with one token; the rate-limit suite turns the limit on.
+    RATE_LIMIT_PER_MINUTE: '0',
     ...options.env,
   });
-  const app = await createApp(config);
+  const app = await createApp(config, { logger: options.logger ?? false });
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
+  const token = (scopes: Scope[] = [...SCOPES], sub = 'tester', ttlSeconds = 3600) =>
+    mintLocalToken({ dataDir, audience: config.auth.audience, sub, scopes, ttlSeconds });
   return {
     app,
     config,
     baseUrl: `http://127.0.0.1:${address.port}`,
     dataDir,
+    adminToken: config.auth.enabled && config.auth.localIssuer ? await token([...SCOPES], 'test-admin') : '',
+    token,
     close: async () => {
       await app.close();
       if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });

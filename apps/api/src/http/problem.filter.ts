@@ -75,7 +75,9 @@ export class ProblemFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const detail = status === 404 ? `No route for ${request.method} ${request.path}` : exception.message;
-      return [problem(status, detail), status === 503 ? { 'Retry-After': '1' } : {}];
+      // A 400 raised outside validation (Express cannot percent-decode a path parameter) still names what is wrong.
+      const extensions: Partial<Problem> = status === 400 ? { errors: [{ field: 'request', message: detail }] } : {};
+      return [problem(status, detail, extensions), status === 503 ? { 'Retry-After': '1' } : {}];
     }
     return [problem(500, 'The request could not be completed'), {}];
   }

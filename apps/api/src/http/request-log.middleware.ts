@@ -1,16 +1,14 @@
-import { Injectable, Logger, type NestMiddleware } from '@nestjs/common';
+import { Injectable, type NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Response } from 'express';
 import { Metrics } from '@app/observability';
 import type { AuthenticatedRequest } from './actor';
 
 /**
- * One structured line per request, refused ones included, and the latency histogram. The route label is the matched
- * route pattern, never the raw path, so label cardinality stays bounded.
+ * The latency histogram of every routed request. The route label is the matched route pattern, never the raw path,
+ * so label cardinality stays bounded. The per-request log line is the audit log's (`@app/auth` AuditLog).
  */
 @Injectable()
 export class RequestLogMiddleware implements NestMiddleware {
-  private readonly logger = new Logger('Http');
-
   constructor(private readonly metrics: Metrics) {}
 
   use(request: AuthenticatedRequest, response: Response, next: NextFunction): void {
@@ -22,15 +20,6 @@ export class RequestLogMiddleware implements NestMiddleware {
         { method: request.method, route, status: String(response.statusCode) },
         seconds,
       );
-      this.logger.log({
-        msg: 'request',
-        method: request.method,
-        route,
-        path: request.path,
-        status: response.statusCode,
-        ms: Math.round(seconds * 1000),
-        correlationId: request.correlationId,
-      });
     });
     next();
   }

@@ -1,4 +1,4 @@
-import { BadRequestException, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { BadRequestException, ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
 import type { FieldError } from './problem';
 
 /** A validation failure that carries the fields at fault, for the problem filter to render. */
@@ -26,9 +26,41 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
   });
 }
 
+const PROTOTYPE_MEMBERS = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);
+
+/**
+ * Own keys named like members of Object.prototype (`__proto__`, `constructor`, `toString`, ...) or `prototype`, at
+ * any depth. ValidationPipe deletes some and class-transformer skips the others before the whitelist looks, so they
+ * would pass as if absent; no DTO has a field of that name, so they are unknown fields.
+ */
+function prototypeMemberKeys(value: unknown): FieldError[] {
+  const found: FieldError[] = [];
+  const pending: Array<[unknown, string]> = [[value, '']];
+  while (pending.length > 0) {
+    const [current, parent] = pending.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    for (const [key, child] of Object.entries(current)) {
+      const field = pathOf(parent, key);
+      if (!Array.isArray(current) && PROTOTYPE_MEMBERS.has(key)) found.push({ field, message: 'is not a known field' });
+      pending.push([child, field]);
+    }
+  }
+  return found;
+}
+
+class StrictValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' || metadata.type === 'query') {
+      const unknown = prototypeMemberKeys(value);
+      if (unknown.length > 0) throw new ValidationProblemException(unknown);
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 /** Whitelist, refuse unknown fields, transform to DTO classes; errors become problem+json with field paths. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new StrictValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,

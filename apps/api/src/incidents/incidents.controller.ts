@@ -13,6 +13,7 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { Scopes } from '@app/auth';
 import type { FactView, IncidentView, StatusPeriod } from '@app/domain';
 import {
   AssessImpactCommand,
@@ -82,6 +83,7 @@ export class IncidentsController {
   ) {}
 
   @Post()
+  @Scopes('incidents:write')
   @ApiOperation({ summary: 'Open an incident' })
   @ApiHeader(IDEMPOTENT)
   @ApiCreatedResponse({ description: '{ id, version, position }' })
@@ -99,6 +101,7 @@ export class IncidentsController {
   }
 
   @Patch(':id')
+  @Scopes('incidents:write')
   @ApiOperation({ summary: 'Revise title, category, summary, victims or threat actors' })
   @ApiHeader(CONDITIONAL)
   @ApiHeader(IDEMPOTENT)
@@ -118,6 +121,7 @@ export class IncidentsController {
   }
 
   @Post(':id/facts')
+  @Scopes('incidents:write')
   @ApiOperation({ summary: 'Record a fact on the timeline' })
   @ApiHeader(CONDITIONAL)
   @ApiHeader(IDEMPOTENT)
@@ -138,6 +142,7 @@ export class IncidentsController {
   }
 
   @Patch(':id/facts/:factId')
+  @Scopes('incidents:write')
   @ApiOperation({ summary: 'Correct a fact; the original stays in the history' })
   @ApiHeader(CONDITIONAL)
   @ApiHeader(IDEMPOTENT)
@@ -168,6 +173,7 @@ export class IncidentsController {
   }
 
   @Post(':id/facts/:factId/retraction')
+  @Scopes('incidents:write')
   @HttpCode(200)
   @ApiOperation({ summary: 'Retract a fact; it leaves the timeline and stays in the history' })
   @ApiHeader(CONDITIONAL)
@@ -187,6 +193,7 @@ export class IncidentsController {
   }
 
   @Post(':id/status')
+  @Scopes('incidents:write')
   @HttpCode(200)
   @ApiOperation({ summary: 'Change the status (detected, investigating, contained, resolved)' })
   @ApiHeader(CONDITIONAL)
@@ -206,6 +213,7 @@ export class IncidentsController {
   }
 
   @Put(':id/impact')
+  @Scopes('incidents:write')
   @ApiOperation({ summary: 'Assess the impact' })
   @ApiHeader(CONDITIONAL)
   @ApiHeader(IDEMPOTENT)
@@ -223,6 +231,7 @@ export class IncidentsController {
   }
 
   @Post(':id/links')
+  @Scopes('incidents:write')
   @ApiOperation({ summary: 'Link to a related incident' })
   @ApiHeader(CONDITIONAL)
   @ApiHeader(IDEMPOTENT)
@@ -240,6 +249,7 @@ export class IncidentsController {
   }
 
   @Get()
+  @Scopes('incidents:read')
   @ApiOperation({ summary: 'List incidents, newest change first; point-in-time with asOf, knownAt, validAt' })
   @ApiOkResponse({ description: '{ items: [{ id, title, category, status, updatedAt, version }], next }' })
   async list(@Query() query: ListIncidentsQueryDto) {
@@ -259,6 +269,7 @@ export class IncidentsController {
   }
 
   @Get(':id')
+  @Scopes('incidents:read')
   @ApiOperation({ summary: 'The whole record with its timeline; point-in-time with asOf, knownAt, validAt' })
   @ApiOkResponse({ description: 'The incident record' })
   @ApiNotFoundResponse({ description: 'No such incident (at that time)' })
@@ -276,6 +287,7 @@ export class IncidentsController {
   }
 
   @Get(':id/timeline')
+  @Scopes('incidents:read')
   @ApiOperation({ summary: 'Facts in timeline order (earliest, latest, position)' })
   @ApiOkResponse({ description: '{ items: [fact] }' })
   async timeline(
@@ -289,6 +301,7 @@ export class IncidentsController {
   }
 
   @Get(':id/history')
+  @Scopes('incidents:read')
   @ApiOperation({ summary: 'The audit view: every event of the incident, oldest first, with actor and recorded time' })
   @ApiOkResponse({ description: '{ items: [{ eventId, type, version, position, recordedAt, actor, data }], next }' })
   history(@Param('id', IncidentIdPipe) id: string, @Query() query: HistoryQueryDto): Promise<HistoryPage> {
@@ -296,6 +309,7 @@ export class IncidentsController {
   }
 
   @Get(':id/status-history')
+  @Scopes('incidents:read')
   @ApiOperation({ summary: 'Status changes with effectiveAt and recordedAt' })
   @ApiOkResponse({ description: '{ items: [{ from, to, effectiveAt, recordedAt, reason, version }] }' })
   async statusHistory(

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Length, ValidateIf, ValidateNested } from 'class-validator';
 import { CONFIDENCES, FACT_KINDS, LIMITS, type Confidence, type FactKind } from '@app/domain';
 import { IsDateOrInstant, IsEdtf, IsHttpUrl } from '../../http/validators';
 import { NameList } from './names';
@@ -31,9 +31,13 @@ export class SourceDto {
   publishedAt?: string;
 }
 
+/**
+ * Optional, but not nullable: IsOptional would let `null` through, which the controller reads as "no sources" (record)
+ * or calls `.map` on (correct, a 500). Every other optional field's null is refused by the domain's rules.
+ */
 function Sources() {
   return (target: object, key: string) => {
-    IsOptional()(target, key);
+    ValidateIf((_dto: object, value: unknown) => value !== undefined)(target, key);
     IsArray()(target, key);
     ArrayMaxSize(LIMITS.sourcesPerFact)(target, key);
     ValidateNested({ each: true })(target, key);

@@ -1,0 +1,7 @@
+export * from './cloud-events';
+export * from './feed-publisher.port';
+export * from './feeds.module';
+export * from './kafka.publisher';
+export * from './relay';
+export * from './relay-state.port';
+export * from './sqlite.relay-checkpoint';

@@ -1,0 +1,43 @@
+/**
+ * The relay's durable state: the position up to which the broker has acknowledged everything, and a lease that lets
+ * one relay publish at a time. Times are epoch milliseconds.
+ */
+export interface Lease {
+  held: boolean;
+  /** Who holds it now. */
+  holder: string;
+  expiresAt: number;
+}
+
+export interface RelayStateStore {
+  checkpoint(): bigint;
+  /** Takes the lease when it is free, expired, already ours, or its holder is known to be gone. */
+  tryAcquire(owner: string, ttlMs: number, nowMs: number, holderGone: (holder: string) => boolean): Lease;
+  /** Extends our lease; false when it is no longer ours (expired, or taken over). */
+  renew(owner: string, ttlMs: number, nowMs: number): boolean;
+  /** Gives the lease up, if it is ours, so that a standby can take over at once. */
+  release(owner: string): void;
+  /**
+   * Moves the checkpoint from `expected` to `position`, only while `owner` holds an unexpired lease; otherwise throws
+   * LeaseLostError (or RelayCheckpointMovedError if the stored checkpoint is not `expected`).
+   */
+  advance(owner: string, expected: bigint, position: bigint, nowMs: number): void;
+  close(): void;
+}
+
+export class LeaseLostError extends Error {
+  constructor(readonly holder: string | undefined) {
+    super(`The relay lease is no longer ours${holder ? ` (held by ${holder})` : ''}`);
+    this.name = 'LeaseLostError';
+  }
+}
+
+export class RelayCheckpointMovedError extends Error {
+  constructor(
+    readonly expected: bigint,
+    readonly actual: bigint,
+  ) {
+    super(`The relay checkpoint moved from ${expected} to ${actual} under this relay`);
+    this.name = 'RelayCheckpointMovedError';
+  }
+}
