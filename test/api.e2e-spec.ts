@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EVENT_STORE, type EventStore } from '@app/event-store';
@@ -425,6 +426,22 @@ describe('HTTP API (e2e)', () => {
       });
       expect(response.status).toBe(400);
       expect(response.body.errors).toEqual([{ field: 'body', message: 'must be valid JSON' }]);
+    });
+
+    it('answers a request the HTTP parser refuses (control character in a header) with a 400 problem', async () => {
+      const { port } = new URL(app.baseUrl);
+      const reply = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => {
+          socket.write('GET /v1/incidents HTTP/1.1\r\nHost: x\r\nX-Bad: a\x01b\r\n\r\n');
+        });
+        let text = '';
+        socket.on('data', (chunk) => (text += chunk.toString('utf8')));
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(reply).toMatch(/^HTTP\/1.1 400 /);
+      expect(reply).toContain('Content-Type: application/problem+json');
+      expect(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 400, errors: [{ field: 'request' }] });
     });
 
     it('is a 404 problem for an unknown route', async () => {

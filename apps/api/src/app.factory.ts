@@ -1,3 +1,5 @@
+import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { INestApplication, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -7,6 +9,7 @@ import type { AppConfig } from '@app/config';
 import { AppModule } from './app.module';
 import { bodyErrorHandler, parseJson, requireJson, requireObjectBody } from './http/body.middleware';
 import { correlationMiddleware } from './http/correlation.middleware';
+import { PROBLEM_CONTENT_TYPE, problem } from './http/problem';
 import { ProblemFilter } from './http/problem.filter';
 import { createValidationPipe } from './http/validation';
 
@@ -32,6 +35,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemFilter());
   app.enableShutdownHooks();
+  answerUnparsableRequests(app);
   setUpOpenApi(app);
   return app;
 }
@@ -50,4 +54,28 @@ function setUpOpenApi(app: INestApplication): void {
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
+}
+
+/**
+ * Node's HTTP parser refuses some requests before Express sees them (control characters in a header, a request head
+ * over the size limit); answer those as problem+json too, instead of a bare status line.
+ */
+function answerUnparsableRequests(app: INestApplication): void {
+  const server = app.getHttpServer() as Server;
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable || (error as { code?: string }).code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const body = JSON.stringify(
+      problem(tooLarge ? 431 : 400, tooLarge ? 'The request head is too large' : 'The request could not be parsed', {
+        errors: [{ field: 'request', message: tooLarge ? 'head must be at most 16 KiB' : 'must be a valid HTTP request' }],
+      }),
+    );
+    socket.end(
+      `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
+        `Content-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
 }

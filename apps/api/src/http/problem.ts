@@ -29,6 +29,7 @@ const TITLES: Record<number, [slug: string, title: string]> = {
   415: ['unsupported-media-type', 'Send the body as application/json'],
   422: ['idempotency-key-reused', 'This Idempotency-Key was used for a different request'],
   429: ['too-many-requests', 'Too many requests'],
+  431: ['request-head-too-large', 'The request head is too large'],
   500: ['internal-error', 'Internal error'],
   503: ['unavailable', 'Service temporarily unavailable'],
 };
