@@ -21,6 +21,7 @@ export interface AppConfig {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   eventStore: 'sqlite' | 'postgres' | 'eventstoredb';
   databaseUrl?: string;
+  databaseSchema: string;
   eventStoreConnectionString?: string;
   readModelWaitMs: number;
   readyMaxLag: number;
@@ -55,6 +56,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel: read(env, 'logLevel')!,
     eventStore: read(env, 'eventStore')!,
     databaseUrl: read(env, 'databaseUrl'),
+    databaseSchema: read(env, 'databaseSchema')!,
     eventStoreConnectionString: read(env, 'eventStoreConnectionString'),
     readModelWaitMs: read(env, 'readModelWaitMs')!,
     readyMaxLag: read(env, 'readyMaxLag')!,

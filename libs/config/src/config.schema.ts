@@ -69,6 +69,10 @@ export const SETTINGS = {
   ),
   eventStore: setting('EVENT_STORE', 'Event store adapter', 'sqlite', oneOf('sqlite', 'postgres', 'eventstoredb')),
   databaseUrl: setting('DATABASE_URL', 'PostgreSQL connection string (EVENT_STORE=postgres)', undefined, text),
+  databaseSchema: setting('DATABASE_SCHEMA', 'PostgreSQL schema holding the events table', 'public', (raw, name) => {
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(raw)) throw new ConfigError(name, `must be a lower-case SQL identifier, got "${raw}"`);
+    return raw;
+  }),
   eventStoreConnectionString: setting(
     'EVENTSTORE_CONNECTION_STRING',
     'EventStoreDB / KurrentDB connection string (EVENT_STORE=eventstoredb)',

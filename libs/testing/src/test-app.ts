@@ -1,4 +1,5 @@
 import type { INestApplication, LoggerService } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +37,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const config = loadConfig({
     ...(process.env.EVENT_STORE && { EVENT_STORE: process.env.EVENT_STORE }),
     ...(process.env.DATABASE_URL && { DATABASE_URL: process.env.DATABASE_URL }),
+    // On a shared PostgreSQL database each data directory gets a schema of its own, so every app starts empty and a
+    // restart on the same directory finds its events again.
+    DATABASE_SCHEMA: `e2e_${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`,
     ...(process.env.EVENTSTORE_CONNECTION_STRING && {
       EVENTSTORE_CONNECTION_STRING: process.env.EVENTSTORE_CONNECTION_STRING,
     }),
