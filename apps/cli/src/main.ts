@@ -5,6 +5,7 @@ import { IncidentFileError } from '@app/incidents';
 import { CliModule } from './cli.module';
 import { exportCommand } from './commands/export.command';
 import { importCommand } from './commands/import.command';
+import { migrateCommand } from './commands/migrate.command';
 import { rebuildCommand } from './commands/rebuild.command';
 import { tokenCommand } from './commands/token.command';
 
@@ -14,6 +15,8 @@ commands:
   import <file|dir> ...   append what curated incident files say that the record does not yet
   rebuild                 drop the read models and rebuild them from the log (stop the API first)
   export [file]           write the whole log as NDJSON (stdout by default)
+  migrate --to postgres|eventstoredb
+                          copy the embedded SQLite log into an empty PostgreSQL or EventStoreDB store, verified
   token --scopes <s,...> --sub <name> [--ttl 1h]
                           print a bearer token signed by the local issuer (and nothing else on stdout)
 `;
@@ -35,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
   // Commands that need only the configuration, not the store: they start no application context.
   const standalone: Record<string, (config: AppConfig, args: string[]) => Promise<number>> = {
     token: tokenCommand,
+    migrate: migrateCommand,
   };
   const run = commands[command];
   if (!run && !Object.hasOwn(standalone, command)) {

@@ -69,6 +69,12 @@ export interface EventStore {
    * signal aborts. Never skips an event, never yields one twice.
    */
   subscribe(options: SubscribeOptions): AsyncIterable<StoredEvent[]>;
+  /**
+   * Migration only: stores events copied from another store as they were (ids, streams, versions, types, data,
+   * metadata and recorded times), in the given order, at positions of this store's own. Each stream must continue
+   * exactly where this store's copy of it ends; nothing is written otherwise.
+   */
+  copyIn(events: StoredEvent[]): Promise<void>;
   /** Resolves when the store answers. */
   ping(): Promise<void>;
   close(): Promise<void>;

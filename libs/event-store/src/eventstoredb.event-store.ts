@@ -122,6 +122,26 @@ export class EventStoreDbEventStore implements EventStore {
     return new EventStoreDbEventStore(client, options);
   }
 
+  async copyIn(events: StoredEvent[]): Promise<void> {
+    // One append per run of consecutive events of a stream, each at the exact revision it must follow.
+    for (let start = 0; start < events.length;) {
+      let end = start + 1;
+      while (end < events.length && events[end].streamId === events[start].streamId) end += 1;
+      const run = events.slice(start, end);
+      await this.append(
+        run[0].streamId,
+        run.map((event) => ({
+          eventId: event.eventId,
+          type: event.type,
+          data: event.data,
+          metadata: { ...event.metadata, [COPIED_RECORDED_AT]: event.recordedAt },
+        })),
+        run[0].version === 0 ? 'no-stream' : run[0].version - 1,
+      );
+      start = end;
+    }
+  }
+
   async append(streamId: string, events: EventToAppend[], expectedVersion: ExpectedVersion): Promise<AppendResult> {
     if (events.length === 0) throw new Error('append needs at least one event');
     return this.guard(async () => {
@@ -376,10 +396,27 @@ function toStoredEvent(resolved: ResolvedEvent | AllStreamResolvedEvent): Stored
     streamId: event.streamId,
     version: Number(event.revision),
     position: positionOf(resolved),
-    recordedAt: event.created.toISOString(),
+    recordedAt: copiedRecordedAt(event.metadata) ?? event.created.toISOString(),
     data: event.data,
-    metadata: isRecord(event.metadata) ? event.metadata : {},
+    metadata: withoutCopyMarker(isRecord(event.metadata) ? event.metadata : {}),
   };
+}
+
+/**
+ * The server assigns `created` and cannot be told otherwise, so events copied in from another store carry their
+ * original recorded time in this metadata key, and reads return it in place of `created`.
+ */
+const COPIED_RECORDED_AT = '$recordedAt';
+
+function copiedRecordedAt(metadata: unknown): string | undefined {
+  const value = isRecord(metadata) ? metadata[COPIED_RECORDED_AT] : undefined;
+  return typeof value === 'string' ? value : undefined;
+}
+
+function withoutCopyMarker(metadata: Record<string, unknown>): Record<string, unknown> {
+  if (!(COPIED_RECORDED_AT in metadata)) return metadata;
+  const { [COPIED_RECORDED_AT]: _copied, ...rest } = metadata;
+  return rest;
 }
 
 function positionOf(resolved: ResolvedEvent | AllStreamResolvedEvent): bigint {

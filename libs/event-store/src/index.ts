@@ -2,3 +2,4 @@ export * from './errors';
 export * from './event-store.port';
 export * from './sqlite.event-store';
 export * from './event-store.factory';
+export * from './migration';

@@ -87,7 +87,10 @@ export function postgresEventStoreSql(schema: string) {
      */
     createAppendFunction: `
       CREATE OR REPLACE FUNCTION ${name}.append_events(p_stream_id text, p_expected integer, p_events jsonb)
-      RETURNS jsonb LANGUAGE plpgsql AS $fn$
+      RETURNS jsonb LANGUAGE plpgsql
+      -- Planned afresh on every call: a plan cached while the table was tiny would keep scanning it whole.
+      SET plan_cache_mode = force_custom_plan
+      AS $fn$
       DECLARE
         v_seen jsonb;
         v_current integer;
@@ -130,6 +133,22 @@ export function postgresEventStoreSql(schema: string) {
                                   'position', (v_last_position + v_count)::text);
       END
       $fn$`,
+    /** The lock append_events takes, for the migration copy. */
+    lockPositions: `SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_SPACE}, (SELECT oid::int FROM pg_namespace WHERE nspname = ${quoteLiteral(schema)}))`,
+    /** Migration: the first copied stream whose first copied version does not continue the stored stream, if any. */
+    copyCheck: `
+      WITH copied AS (
+        SELECT value->>'streamId' AS stream_id, min((value->>'version')::int) AS first_version
+          FROM jsonb_array_elements($1::jsonb) GROUP BY 1
+      )
+      SELECT min(c.stream_id) AS bad FROM copied c
+       WHERE c.first_version <> (SELECT coalesce(max(e.version), -1) + 1 FROM ${events} e WHERE e.stream_id = c.stream_id)`,
+    /** Migration: events with their own versions and recorded times, positions continuing this store's log. */
+    copyInsert: `
+      INSERT INTO ${events} (position, event_id, stream_id, version, type, data, metadata, recorded_at)
+      SELECT (SELECT coalesce(max(position), 0) FROM ${events}) + ordinality, value->>'eventId', value->>'streamId',
+             (value->>'version')::int, value->>'type', value->'data', value->'metadata', (value->>'recordedAt')::timestamptz
+        FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY`,
     /** $1 stream id, $2 expected version (see append_events), $3 JSON array of {eventId, type, data, metadata}. */
     append: `SELECT ${name}.append_events($1, $2, $3::jsonb) AS result`,
     streamVersion: `SELECT coalesce(max(version), -1) AS version FROM ${events} WHERE stream_id = $1`,
@@ -209,6 +228,9 @@ export class PostgresEventStore implements EventStore {
 
   /** Connects, then creates or migrates the schema; safe when several processes open the same database at once. */
   static async open(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
+    const schema = options.schema ?? 'public';
+    // Plain names only: the schema is spliced into SQL and into the body of append_events.
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) throw new Error(`Invalid PostgreSQL schema name: ${schema}`);
     let pool: Pool;
     try {
       pool = new Pool({
@@ -219,7 +241,7 @@ export class PostgresEventStore implements EventStore {
     } catch (error) {
       throw openError(options.connectionString, error);
     }
-    const store = new PostgresEventStore(options, pool, options.schema ?? 'public');
+    const store = new PostgresEventStore(options, pool, schema);
     try {
       await store.migrate();
     } catch (error) {
@@ -240,8 +262,13 @@ export class PostgresEventStore implements EventStore {
       const { rows } = await this.query<{ result: AppendOutcome }>(this.sql.append, [streamId, expected, payload]);
       outcome = rows[0].result;
     } catch (error) {
-      // Unique violations only happen to writers that bypass append_events; they still mean what they say.
-      if (error instanceof DatabaseError && error.code === '23505' && error.constraint === STREAM_VERSION_KEY) {
+      if (!(error instanceof DatabaseError && error.code === '23505')) throw error;
+      // An id given twice in one append; or, for versions, only a writer that bypasses append_events and its lock.
+      if (error.constraint === EVENT_ID_KEY) {
+        const ids = events.map((event) => event.eventId);
+        throw new DuplicateEventIdError(streamId, [...new Set(ids.filter((id, index) => ids.indexOf(id) !== index))]);
+      }
+      if (error.constraint === STREAM_VERSION_KEY) {
         throw new WrongExpectedVersionError(streamId, expectedVersion, await this.currentVersion(streamId));
       }
       throw error;
@@ -259,6 +286,37 @@ export class PostgresEventStore implements EventStore {
         throw new Error(`append_events returned ${JSON.stringify(unexpected)}`);
       }
     }
+  }
+
+  async copyIn(events: StoredEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const payload = JSON.stringify(
+      events.map(({ eventId, streamId, version, type, data, metadata, recordedAt }) => ({
+        eventId,
+        streamId,
+        version,
+        type,
+        data,
+        metadata,
+        recordedAt,
+      })),
+    );
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(this.sql.lockPositions);
+      const { rows } = await client.query<{ bad: string | null }>(this.sql.copyCheck, [payload]);
+      if (rows[0]?.bad) throw new WrongExpectedVersionError(rows[0].bad, 'any', -1);
+      await client.query(this.sql.copyInsert, [payload]);
+      await client.query(`NOTIFY ${this.sql.channel}`);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+    this.wake();
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
@@ -457,17 +515,17 @@ function mapError(error: unknown): unknown {
 
 /** Names the database without its password and points at the setting to fix. */
 function openError(connectionString: string, error: unknown): EventStoreUnavailableError {
-  let password = '';
+  const secrets: string[] = [];
   let where = 'an unparseable connection string';
   try {
     const url = new URL(connectionString);
-    password = decodeURIComponent(url.password);
+    if (url.password) secrets.push(url.password, decodeURIComponent(url.password));
     where = `${url.protocol}//${url.username ? `${decodeURIComponent(url.username)}@` : ''}${url.host}${url.pathname}`;
   } catch {
     // Not a URL (or a malformed one): it is not repeated, it may hold a password.
   }
   const reason = error instanceof Error ? error.message : String(error);
-  const scrub = (text: string) => (password ? text.split(password).join('***') : text);
+  const scrub = (text: string) => secrets.reduce((scrubbed, secret) => scrubbed.split(secret).join('***'), text);
   return new EventStoreUnavailableError(
     scrub(`Cannot open the PostgreSQL event store at ${where}: ${reason}. Check DATABASE_URL.`),
     { cause: error },

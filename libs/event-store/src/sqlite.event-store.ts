@@ -144,6 +144,33 @@ export class SqliteEventStore implements EventStore {
     return result;
   }
 
+  async copyIn(events: StoredEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    this.db
+      .transaction(() => {
+        const next = new Map<string, number>();
+        for (const event of events) {
+          const expected =
+            next.get(event.streamId) ?? (this.statements.streamVersion.get(event.streamId)?.version ?? -1) + 1;
+          if (event.version !== expected) {
+            throw new WrongExpectedVersionError(event.streamId, expected - 1, expected - 1);
+          }
+          this.statements.insert.run({
+            eventId: event.eventId,
+            streamId: event.streamId,
+            version: event.version,
+            type: event.type,
+            data: JSON.stringify(event.data),
+            metadata: JSON.stringify(event.metadata),
+            recordedAt: event.recordedAt,
+          });
+          next.set(event.streamId, event.version + 1);
+        }
+      })
+      .immediate();
+    appendsByFile.emit(this.options.filename);
+  }
+
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
     const rows = this.statements.readStream.all(
       streamId,

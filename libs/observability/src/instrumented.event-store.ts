@@ -33,6 +33,10 @@ export class InstrumentedEventStore implements EventStore {
     }
   }
 
+  copyIn(events: StoredEvent[]): Promise<void> {
+    return this.inner.copyIn(events);
+  }
+
   readStream(streamId: string, options?: ReadStreamOptions): Promise<StoredEvent[]> {
     return this.inner.readStream(streamId, options);
   }

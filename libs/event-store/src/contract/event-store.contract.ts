@@ -247,6 +247,52 @@ export function runEventStoreContract(
       });
     });
 
+    describe('copying in (migration)', () => {
+      function copied(streamId: string, version: number, recordedAt: string) {
+        const { eventId, type, data, metadata } = event('FactRecorded', { copied: version });
+        return { eventId, type, data, metadata, streamId, version, position: 0n, recordedAt };
+      }
+
+      it('keeps ids, versions, data, metadata and recorded times, at fresh positions in the given order', async () => {
+        const [s1, s2] = [stream(), stream()];
+        const events = [
+          copied(s1, 0, '2023-06-16T00:00:00.000Z'),
+          copied(s2, 0, '2023-06-17T00:00:00.000Z'),
+          copied(s1, 1, '2023-06-18T00:00:00.000Z'),
+        ];
+        await store.copyIn(events);
+        const read = [...(await store.readStream(s1)), ...(await store.readStream(s2))].sort((a, b) =>
+          a.position < b.position ? -1 : 1,
+        );
+        expect(
+          read.map(({ eventId, streamId, version, recordedAt, data, metadata }) => ({
+            eventId,
+            streamId,
+            version,
+            recordedAt,
+            data,
+            metadata,
+          })),
+        ).toEqual(
+          events.map(({ eventId, streamId, version, recordedAt, data, metadata }) => ({
+            eventId,
+            streamId,
+            version,
+            recordedAt,
+            data,
+            metadata,
+          })),
+        );
+        await expect(store.append(s1, [event()], 1)).resolves.toMatchObject({ version: 2 });
+      });
+
+      it('refuses a copy that does not continue a stream, and writes nothing', async () => {
+        const id = stream();
+        await expect(store.copyIn([copied(id, 3, '2023-06-16T00:00:00.000Z')])).rejects.toThrow();
+        expect(await store.readStream(id)).toEqual([]);
+      });
+    });
+
     it('answers ping', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
     });
