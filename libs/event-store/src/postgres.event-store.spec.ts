@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { runEventStoreContract } from './contract/event-store.contract';
 import { describePostgres, dropSchema, freshSchemaName, TEST_DATABASE_URL } from './contract/postgres.fixture';
-import { EventStoreUnavailableError } from './errors';
+import { DuplicateEventIdError, EventStoreUnavailableError } from './errors';
 import type { EventToAppend, StoredEvent } from './event-store.port';
 import { PostgresEventStore } from './postgres.event-store';
 
@@ -60,6 +60,23 @@ describePostgres('PostgreSQL event store', () => {
       await iterator.return?.();
     });
 
+    it('gives every one of many concurrent appends with any its own version', async () => {
+      const store = await open();
+      const id = `incident-${randomUUID()}`;
+      const results = await Promise.all(Array.from({ length: 20 }, () => store.append(id, [event()], 'any')));
+      expect(results.map((r) => r.version).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+      expect((await store.readStream(id)).map((e) => e.version)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    });
+
+    it('refuses an event id given twice in one append, and writes nothing', async () => {
+      const store = await open();
+      const [id, repeated] = [`incident-${randomUUID()}`, event()];
+      const error = await store.append(id, [repeated, event(), repeated], 'no-stream').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DuplicateEventIdError);
+      expect((error as DuplicateEventIdError).eventIds).toEqual([repeated.eventId]);
+      expect(await store.readStream(id)).toEqual([]);
+    });
+
     it('ends its subscriptions when closed', async () => {
       const store = await open(60_000);
       const iterator = store.subscribe({ after: await store.headPosition() })[Symbol.asyncIterator]();
@@ -80,6 +97,12 @@ describe('PostgreSQL event store that cannot be reached', () => {
     expect(message).toContain('DATABASE_URL');
     expect(message).toContain('postgres://writer@127.0.0.1:1/events');
     expect(message).not.toContain('s3cret-pw');
+  });
+
+  it('refuses a schema name that is not a plain identifier, before connecting', async () => {
+    await expect(
+      PostgresEventStore.open({ connectionString: 'postgres://writer@127.0.0.1:1/events', schema: 'events"; DROP' }),
+    ).rejects.toThrow('Invalid PostgreSQL schema name');
   });
 
   it('refuses a malformed URL the same way, without repeating it', async () => {

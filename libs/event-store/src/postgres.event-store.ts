@@ -193,7 +193,8 @@ function toStored(row: EventRow): StoredEvent {
  * position, and keeps it until its transaction ends; the next append cannot read the newest position before the
  * previous one is committed (or rolled back) and visible. Positions become visible in order, so a reader that has seen
  * position P never later finds a smaller one. The price: appends to one schema commit one at a time, and write
- * throughput is bounded by commit latency (batch events into one append to go faster). The lock is taken inside the
+ * throughput is bounded by commit latency (batch events into one append to go faster). NOTIFY already serialises
+ * commits on PostgreSQL's notification-queue lock, so the position lock adds little. The lock is taken inside the
  * function and the append is one statement, so it is never held across a round trip to a client.
  *
  * Rejected: a transaction-id horizon (`pg_snapshot_xmin(pg_current_snapshot())`). It lets writers commit in
@@ -524,10 +525,11 @@ function openError(connectionString: string, error: unknown): EventStoreUnavaila
   } catch {
     // Not a URL (or a malformed one): it is not repeated, it may hold a password.
   }
-  const reason = error instanceof Error ? error.message : String(error);
+  const cause = error instanceof EventStoreUnavailableError ? error.cause : error;
+  const reason = cause instanceof Error ? cause.message : String(cause);
   const scrub = (text: string) => secrets.reduce((scrubbed, secret) => scrubbed.split(secret).join('***'), text);
   return new EventStoreUnavailableError(
     scrub(`Cannot open the PostgreSQL event store at ${where}: ${reason}. Check DATABASE_URL.`),
-    { cause: error },
+    { cause },
   );
 }
