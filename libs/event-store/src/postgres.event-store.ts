@@ -302,18 +302,24 @@ export class PostgresEventStore implements EventStore {
         recordedAt,
       })),
     );
-    const client = await this.pool.connect();
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw mapError(error);
+    }
     try {
       await client.query('BEGIN');
       await client.query(this.sql.lockPositions);
       const { rows } = await client.query<{ bad: string | null }>(this.sql.copyCheck, [payload]);
-      if (rows[0]?.bad) throw new WrongExpectedVersionError(rows[0].bad, 'any', -1);
+      const bad = rows[0]?.bad;
+      if (bad) throw new WrongExpectedVersionError(bad, 'any', await this.currentVersion(bad));
       await client.query(this.sql.copyInsert, [payload]);
       await client.query(`NOTIFY ${this.sql.channel}`);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
+      throw mapError(error);
     } finally {
       client.release();
     }
