@@ -1,3 +1,4 @@
+import { earlierAppend } from './earlier-append';
 import {
   ANY,
   BACKWARDS,
@@ -344,27 +345,10 @@ export class EventStoreDbEventStore implements EventStore {
   }
 }
 
-/**
- * The same ids appended again to the same stream, in the same order, return what the first append returned; any other
- * overlap with the ids in `stored` is a conflict.
- */
+/** Idempotence checked against the stream's newest events; ESDB hands ids back in its own spelling of the UUID. */
 function findEarlierAppend(streamId: string, events: EventToAppend[], stored: StoredEvent[]): AppendResult | undefined {
-  // ESDB hands event ids back in its own spelling of the UUID.
   const byId = new Map(stored.map((event) => [event.eventId.toLowerCase(), event]));
-  const found = events.map((event) => byId.get(event.eventId.toLowerCase()));
-  if (found.every((event) => event === undefined)) return undefined;
-  const first = found[0];
-  const sameAppend =
-    first !== undefined &&
-    found.every((event, index) => event !== undefined && event.version === first.version + index);
-  if (!sameAppend) {
-    throw new DuplicateEventIdError(
-      streamId,
-      events.filter((_, index) => found[index] !== undefined).map((event) => event.eventId),
-    );
-  }
-  const last = found[found.length - 1]!;
-  return { version: last.version, position: last.position, written: false };
+  return earlierAppend(streamId, events, (eventId) => byId.get(eventId.toLowerCase()));
 }
 
 function toEventData(event: EventToAppend): EventData {

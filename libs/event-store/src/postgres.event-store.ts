@@ -11,6 +11,7 @@ import type {
   StoredEvent,
   SubscribeOptions,
 } from './event-store.port';
+import { earlierAppend } from './earlier-append';
 import { waitForWake } from './wake';
 
 export interface PostgresEventStoreOptions {
@@ -280,8 +281,10 @@ export class PostgresEventStore implements EventStore {
         return { version: outcome.version, position: BigInt(outcome.position), written: true };
       case 'wrong-version':
         throw new WrongExpectedVersionError(streamId, expectedVersion, outcome.actual);
-      case 'seen':
-        return earlierAppend(streamId, events, outcome.events);
+      case 'seen': {
+        const byId = new Map(outcome.events.map((row) => [row.eventId, row]));
+        return earlierAppend(streamId, events, (eventId) => byId.get(eventId))!;
+      }
       default: {
         const unexpected: never = outcome;
         throw new Error(`append_events returned ${JSON.stringify(unexpected)}`);
@@ -464,29 +467,6 @@ export class PostgresEventStore implements EventStore {
     this.listener = undefined;
     await listener?.end().catch(() => undefined);
   }
-}
-
-/**
- * Idempotence by event id: the same ids appended again to the same stream, in the same order, return what the first
- * append returned; any other overlap is a conflict.
- */
-function earlierAppend(streamId: string, events: EventToAppend[], seen: SeenEvent[]): AppendResult {
-  const byId = new Map(seen.map((row) => [row.eventId, row]));
-  const found = events.map((event) => byId.get(event.eventId));
-  const first = found[0];
-  const sameAppend =
-    first !== undefined &&
-    found.every(
-      (row, index) => row !== undefined && row.streamId === streamId && row.version === first.version + index,
-    );
-  if (!sameAppend) {
-    throw new DuplicateEventIdError(
-      streamId,
-      events.filter((_, index) => found[index] !== undefined).map((event) => event.eventId),
-    );
-  }
-  const last = found[found.length - 1]!;
-  return { version: last.version, position: BigInt(last.position), written: false };
 }
 
 const CONNECTION_ERROR_CODES = new Set([

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
-import { DuplicateEventIdError, EventStoreUnavailableError, WrongExpectedVersionError } from './errors';
+import { earlierAppend } from './earlier-append';
+import { EventStoreUnavailableError, WrongExpectedVersionError } from './errors';
 import type {
   AppendResult,
   EventStore,
@@ -214,27 +215,11 @@ export class SqliteEventStore implements EventStore {
     this.db.close();
   }
 
-  /**
-   * Idempotence by event id: the same ids appended again to the same stream, in the same order, return what the first
-   * append returned; any other overlap is a conflict.
-   */
   private findEarlierAppend(streamId: string, events: EventToAppend[]): AppendResult | undefined {
-    const found = events.map((event) => this.statements.byEventId.get(event.eventId));
-    if (found.every((row) => row === undefined)) return undefined;
-    const first = found[0];
-    const sameAppend =
-      first !== undefined &&
-      found.every(
-        (row, index) => row !== undefined && row.stream_id === streamId && row.version === first.version + index,
-      );
-    if (!sameAppend) {
-      throw new DuplicateEventIdError(
-        streamId,
-        events.filter((_, index) => found[index] !== undefined).map((event) => event.eventId),
-      );
-    }
-    const last = found[found.length - 1]!;
-    return { version: last.version, position: BigInt(last.position), written: false };
+    return earlierAppend(streamId, events, (eventId) => {
+      const row = this.statements.byEventId.get(eventId);
+      return row && { streamId: row.stream_id, version: row.version, position: row.position };
+    });
   }
 
   /** Recorded time never goes backwards, even if the wall clock does. */
