@@ -73,7 +73,11 @@ export function cloudEventData(event: StoredEvent): string {
 
 /** Every event goes to the events topic; a status change goes to the status topic as well, with the same id. */
 export function feedMessages(event: StoredEvent, topics: FeedTopics): FeedMessage[] {
-  const message = { key: incidentIdOf(event.streamId), value: cloudEventData(event), headers: cloudEventHeaders(event) };
+  const message = {
+    key: incidentIdOf(event.streamId),
+    value: cloudEventData(event),
+    headers: cloudEventHeaders(event),
+  };
   const messages: FeedMessage[] = [{ topic: topics.events, ...message }];
   if (event.type === STATUS_CHANGE_TYPE) messages.push({ topic: topics.statusChanges, ...message });
   return messages;

@@ -69,7 +69,7 @@ export class KafkaPublisher implements FeedPublisher {
         maxInFlightRequests: 1,
         transactionTimeout: 30000,
         createPartitioner: Partitioners.DefaultPartitioner,
-        retry: { retries: this.options.retries ?? 5, initialRetryTime: 300, maxRetryTime: 5000 },
+        retry: { retries: this.options.retries ?? 6, initialRetryTime: 100, maxRetryTime: 5000 },
       });
       await this.producer.connect();
       // kafkajs initialises the transactional id lazily, on the first transaction; do it now, so that connecting is
@@ -139,12 +139,18 @@ export class KafkaPublisher implements FeedPublisher {
     return { producer: this.producer, admin: this.admin };
   }
 
+  /**
+   * Passes on what kafkajs reports that the relay does not: per-request errors and attempts still being retried are
+   * left out (the relay logs the failure once kafkajs gives up), so a broker outage is not a flood of lines.
+   */
   private log({ namespace, level, log }: LogEntry): void {
+    if (level > logLevel.WARN || namespace === 'Connection' || namespace === 'BrokerPool') return;
     const { message, timestamp: _timestamp, logger: _logger, ...extra } = log as unknown as Record<string, unknown>;
+    if ('retryCount' in extra) return;
     // Bounded retries are safe here: a failed batch's transaction is aborted and re-sent from the checkpoint by a
     // new producer, so the warning kafkajs gives about them does not apply.
     if (typeof message === 'string' && message.startsWith('Limiting retries for the idempotent producer')) return;
-    if (level <= logLevel.WARN) this.options.logger?.warn({ msg: `kafka: ${String(message)}`, namespace, ...extra });
+    this.options.logger?.warn({ msg: `kafka: ${String(message)}`, namespace, ...extra });
   }
 }
 

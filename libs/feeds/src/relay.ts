@@ -5,7 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { EventStore } from '@app/event-store';
 import { feedMessages, type FeedTopics } from './cloud-events';
 import { FeedPublishError, type FeedPublisher, type FeedPublisherFactory } from './feed-publisher.port';
-import { LeaseLostError, type RelayStateStore } from './relay-state.port';
+import { LeaseLostError, type Lease, type RelayStateStore } from './relay-state.port';
 
 export interface RelayLogger {
   log(message: unknown, ...rest: unknown[]): void;
@@ -121,8 +121,14 @@ export class Relay {
     this.nextRetryDelayMs = this.retryDelayMs;
   }
 
+  /** Position up to which the broker has acknowledged everything: ours when active, the shared one otherwise. */
   get checkpoint(): bigint {
-    return this.position;
+    if (this.role === 'active') return this.position;
+    try {
+      return this.state.checkpoint();
+    } catch {
+      return this.position;
+    }
   }
 
   get currentRole(): RelayRole {
@@ -152,7 +158,7 @@ export class Relay {
   /** Events in the log that the broker has not acknowledged yet (by the shared checkpoint, when standing by). */
   async lag(): Promise<bigint> {
     const head = await this.store.headPosition();
-    const position = this.role === 'active' ? this.position : this.state.checkpoint();
+    const position = this.checkpoint;
     return head > position ? head - position : 0n;
   }
 
@@ -202,7 +208,16 @@ export class Relay {
 
   private async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
-      const lease = this.state.tryAcquire(this.owner, this.leaseMs, Date.now(), leaseHolderGone);
+      let lease: Lease;
+      try {
+        lease = this.state.tryAcquire(this.owner, this.leaseMs, Date.now(), leaseHolderGone);
+      } catch (error) {
+        this.failure = error instanceof Error ? error.message : String(error);
+        this.options.logger?.error({ msg: 'relay cannot read its lease; retrying', error: this.failure });
+        await sleep(this.nextRetryDelayMs, signal);
+        this.nextRetryDelayMs = Math.min(this.nextRetryDelayMs * 2, this.maxRetryDelayMs);
+        continue;
+      }
       if (!lease.held) {
         if (this.role !== 'standby' || this.holder !== lease.holder) {
           this.options.logger?.log({ msg: 'relay standing by: another relay holds the lease', holder: lease.holder });

@@ -62,10 +62,7 @@ export class SqliteRelayCheckpoint implements RelayStateStore {
       .transaction((): Lease => {
         const current = this.statements.lease.get(this.name);
         const free =
-          current === undefined ||
-          current.owner === owner ||
-          current.expires_at <= nowMs ||
-          holderGone(current.owner);
+          current === undefined || current.owner === owner || current.expires_at <= nowMs || holderGone(current.owner);
         if (!free) return { held: false, holder: current.owner, expiresAt: current.expires_at };
         this.statements.saveLease.run(this.name, owner, nowMs + ttlMs);
         return { held: true, holder: owner, expiresAt: nowMs + ttlMs };

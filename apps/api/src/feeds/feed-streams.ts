@@ -65,7 +65,11 @@ export class FeedStreams implements OnModuleDestroy {
       render: (event) => ({ ...historyEntry(event), incidentId: incidentIdOf(event.streamId) }),
       heartbeatMs: this.heartbeatMs,
       onError: (error) =>
-        this.logger.error({ msg: 'feed stream failed', feed: kind, error: error instanceof Error ? error.message : error }),
+        this.logger.error({
+          msg: 'feed stream failed',
+          feed: kind,
+          error: error instanceof Error ? error.message : error,
+        }),
     });
     this.sessions.add(session);
     void session.done.then(() => this.sessions.delete(session));
@@ -75,17 +79,26 @@ export class FeedStreams implements OnModuleDestroy {
     await Promise.all([...this.sessions].map((session) => session.close()));
   }
 
+  /**
+   * Last-Event-ID wins over `after` (a reconnecting EventSource sends both: its original URL and the header). A
+   * position beyond the end of the log cannot come from this store, and would wait silently forever: refused.
+   */
   private async startAfter(query: FeedQueryDto, lastEventId: string | undefined): Promise<bigint> {
+    const head = await this.store.headPosition();
     const resume = lastEventId?.trim();
-    if (resume !== undefined && resume !== '') {
-      if (!POSITION.test(resume)) {
-        throw new ValidationProblemException([
-          { field: 'Last-Event-ID', message: 'must be an event id of this feed (a non-negative integer position)' },
-        ]);
-      }
-      return BigInt(resume);
+    const [field, raw] = resume !== undefined && resume !== '' ? ['Last-Event-ID', resume] : ['after', query.after];
+    if (raw === undefined) return head;
+    if (!POSITION.test(raw)) {
+      throw new ValidationProblemException([
+        { field, message: 'must be an event id of this feed (a non-negative integer position)' },
+      ]);
     }
-    if (query.after !== undefined) return BigInt(query.after);
-    return this.store.headPosition();
+    const after = BigInt(raw);
+    if (after > head) {
+      throw new ValidationProblemException([
+        { field, message: `must not be beyond the end of the log (position ${head})` },
+      ]);
+    }
+    return after;
   }
 }
