@@ -1,8 +1,21 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { CATEGORIES, LIMITS, STATUSES } from '@app/domain';
 import { IsDateOrInstant, IsInstant, IsPosition } from '../../http/validators';
+
+/** An optional page size: an integer from 1 to the service's page limit. */
+function PageSize(defaultSize: number) {
+  return applyDecorators(
+    ApiPropertyOptional({ default: defaultSize, minimum: 1, maximum: LIMITS.pageSize }),
+    IsOptional(),
+    Type(() => Number),
+    IsInt(),
+    Min(1),
+    Max(LIMITS.pageSize),
+  );
+}
 
 export class ReadYourWritesDto {
   @ApiPropertyOptional({
@@ -64,12 +77,7 @@ export class ListIncidentsQueryDto extends PointInTimeDto {
   @MaxLength(200)
   q?: string;
 
-  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: LIMITS.pageSize })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(LIMITS.pageSize)
+  @PageSize(50)
   limit?: number;
 
   @ApiPropertyOptional({ description: 'The `next` value of the previous page' })
@@ -87,12 +95,7 @@ export class HistoryQueryDto {
   @Min(-1)
   after?: number;
 
-  @ApiPropertyOptional({ default: 100, minimum: 1, maximum: LIMITS.pageSize })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(LIMITS.pageSize)
+  @PageSize(100)
   limit?: number;
 }
 
@@ -102,11 +105,6 @@ export class EventsQueryDto {
   @IsPosition()
   after?: string;
 
-  @ApiPropertyOptional({ default: 100, minimum: 1, maximum: LIMITS.pageSize })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(LIMITS.pageSize)
+  @PageSize(100)
   limit?: number;
 }
