@@ -140,7 +140,10 @@ describe('HTTP API (e2e)', () => {
           kind: 'key-capture',
           type: 'KeyCaptured',
           occurredAt: '2021-04~',
-          occurredInterval: { earliest: '2021-04-01T00:00:00.000Z', latest: '2021-04-30T23:59:59.999Z' },
+          // Approximate: widened by a month on each side.
+          occurredInterval: { earliest: '2021-03-01T00:00:00.000Z', latest: '2021-05-31T23:59:59.999Z' },
+          approximate: true,
+          uncertain: false,
           confidence: 'likely',
           assertedAt: '2023-09-06T00:00:00.000Z',
         }),
@@ -441,7 +444,10 @@ describe('HTTP API (e2e)', () => {
       });
       expect(reply).toMatch(/^HTTP\/1.1 400 /);
       expect(reply).toContain('Content-Type: application/problem+json');
-      expect(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 400, errors: [{ field: 'request' }] });
+      expect(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4))).toMatchObject({
+        status: 400,
+        errors: [{ field: 'request' }],
+      });
     });
 
     it('is a 404 problem for an unknown route', async () => {
@@ -522,7 +528,7 @@ describe('HTTP API (e2e)', () => {
     });
 
     it('knownAt shows only what had been asserted publicly by then', async () => {
-      await open('known-at');
+      await open('known-at', { assertedAt: '2023-07-11' });
       const { factId } = await recordFact('known-at', {
         occurredAt: '2021~',
         summary: 'Crash dump held the key',

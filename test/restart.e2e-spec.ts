@@ -79,10 +79,14 @@ describe('restart on the same data directory (e2e)', () => {
         victims: ['US State Department'],
         status: 'investigating',
         effectiveAt: '2023-06-16T00:00:00Z',
+        assertedAt: '2023-07-11',
       }),
       201,
     );
-    await ok(api.post('/v1/incidents', { id: BETA, title: 'Follow-up review', category: 'other' }), 201);
+    await ok(
+      api.post('/v1/incidents', { id: BETA, title: 'Follow-up review', category: 'other', assertedAt: '2023-01-01' }),
+      201,
+    );
     const key = await ok(
       api.post(`/v1/incidents/${ALPHA}/facts`, {
         kind: 'key-capture',

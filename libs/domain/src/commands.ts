@@ -1,9 +1,9 @@
-import type { DetailsChanges, FactChanges, Impact, IncidentLinkedData, Source } from './events';
+import type { ClaimFields, DetailsChanges, FactChanges, Impact, IncidentLinkedData, Source } from './events';
 import type { Category, Confidence, FactKind, IncidentStatus } from './vocabulary';
 
 export interface OpenIncident {
   type: 'OpenIncident';
-  data: {
+  data: ClaimFields & {
     id: string;
     title: string;
     category: Category;
@@ -17,7 +17,7 @@ export interface OpenIncident {
 
 export interface ReviseIncidentDetails {
   type: 'ReviseIncidentDetails';
-  data: DetailsChanges;
+  data: DetailsChanges & ClaimFields & { reason?: string };
 }
 
 export interface RecordFact {
@@ -31,12 +31,21 @@ export interface RecordFact {
     sources?: Source[];
     assertedAt?: string;
     actors?: string[];
+    techniques?: string[];
   };
 }
 
 export interface CorrectFact {
   type: 'CorrectFact';
-  data: { factId: string; changes: FactChanges; sources?: Source[]; assertedAt?: string; reason: string };
+  data: {
+    factId: string;
+    changes: FactChanges;
+    sources?: Source[];
+    assertedAt?: string;
+    reason: string;
+    /** A fix of how this service recorded the fact, not a new public claim (see FactAmended). */
+    erratum?: boolean;
+  };
 }
 
 export interface RetractFact {
@@ -46,12 +55,12 @@ export interface RetractFact {
 
 export interface ChangeStatus {
   type: 'ChangeStatus';
-  data: { status: IncidentStatus; effectiveAt?: string; reason?: string };
+  data: ClaimFields & { status: IncidentStatus; effectiveAt?: string; reason?: string };
 }
 
 export interface AssessImpact {
   type: 'AssessImpact';
-  data: Impact;
+  data: Impact & ClaimFields;
 }
 
 export interface LinkIncident {

@@ -242,12 +242,21 @@ describe('decide', () => {
     });
 
     it.each([
-      ['a calendar date', '2023-06-16'],
       ['an instant without offset', '2023-06-16T00:00:00'],
       ['an impossible day', '2023-02-30T00:00:00Z'],
+      ['an impossible calendar date', '2023-02-30'],
       ['free text', 'yesterday'],
-    ])('refuses an effectiveAt that is not an RFC 3339 instant (%s) as invalid effectiveAt', (_case, effectiveAt) => {
-      given().when(open({ effectiveAt })).thenRefused('invalid', 'effectiveAt');
+      ['a year beyond 9999 reached through an offset', '9999-12-31T23:59:59-23:59'],
+    ])(
+      'refuses an effectiveAt that is not a date or RFC 3339 instant (%s) as invalid effectiveAt',
+      (_case, effectiveAt) => {
+        given().when(open({ effectiveAt })).thenRefused('invalid', 'effectiveAt');
+      },
+    );
+
+    it('accepts a calendar date as effectiveAt, read as its first instant (UTC)', () => {
+      const events = decide(open({ effectiveAt: '2023-06-16' }), null, { now: TEST_NOW });
+      expect(events[0].data).toMatchObject({ effectiveAt: '2023-06-16T00:00:00.000Z' });
     });
 
     it('refuses an effectiveAt in the future as invalid effectiveAt', () => {
@@ -619,20 +628,27 @@ describe('decide', () => {
         ]);
     });
 
-    it('records only sources the fact does not already cite', () => {
+    it('keeps the sources as cited when one of them is new (the fold lists each source once)', () => {
       given(opened(), keyCaptured())
-        .when(correctFact({ sources: [MSRC_SEPTEMBER, MSRC_JULY] }))
+        .when(correctFact({ sources: [MSRC_SEPTEMBER, MSRC_JULY], assertedAt: '2023-10-01' }))
         .then([
           {
             type: 'FactCorrected',
             data: {
               factId: FACT_ID,
               changes: {},
-              sources: [MSRC_JULY],
+              sources: [MSRC_SEPTEMBER, MSRC_JULY],
+              assertedAt: '2023-10-01',
               reason: 'Vendor found no crash dump containing the key',
             },
           },
         ]);
+    });
+
+    it('refuses a correction dated (by default) by a source older than the fact as asserted-before-fact', () => {
+      given(opened(), keyCaptured())
+        .when(correctFact({ sources: [MSRC_JULY] }))
+        .thenRefused('asserted-before-fact', 'assertedAt');
     });
 
     it('a correction that changes nothing records nothing', () => {
@@ -816,7 +832,7 @@ describe('decide', () => {
       (from, to) => {
         const error = refusalOf([opened({ status: from })], change(to));
         expect(error.code).toBe('illegal-transition');
-        expect(error.details).toEqual({ from, to, allowed: ALLOWED[from] });
+        expect(error.details).toMatchObject({ from, to, allowed: ALLOWED[from], after: null });
       },
     );
 
@@ -852,11 +868,25 @@ describe('decide', () => {
     });
 
     it.each([
-      ['a calendar date', '2023-07-11'],
       ['an instant without offset', '2023-07-11T12:00:00'],
       ['free text', 'last week'],
-    ])('refuses an effectiveAt that is not RFC 3339 (%s) as invalid effectiveAt', (_case, effectiveAt) => {
-      given(opened()).when(change('investigating', { effectiveAt })).thenRefused('invalid', 'effectiveAt');
+      ['year 10000 through an offset', '9999-12-31T23:59:59-23:59'],
+    ])(
+      'refuses an effectiveAt that is not a date or RFC 3339 instant (%s) as invalid effectiveAt',
+      (_case, effectiveAt) => {
+        given(opened()).when(change('investigating', { effectiveAt })).thenRefused('invalid', 'effectiveAt');
+      },
+    );
+
+    it('accepts a calendar date as effectiveAt, as its first instant (UTC)', () => {
+      given(opened())
+        .when(change('investigating', { effectiveAt: '2023-07-11' }))
+        .then([
+          {
+            type: 'IncidentStatusChanged',
+            data: { from: 'detected', to: 'investigating', effectiveAt: '2023-07-11T00:00:00.000Z' },
+          },
+        ]);
     });
 
     it('refuses an effectiveAt in the future as invalid effectiveAt', () => {
@@ -865,13 +895,16 @@ describe('decide', () => {
         .thenRefused('invalid', 'effectiveAt');
     });
 
-    it('refuses an effectiveAt before the current status took effect as status-order', () => {
+    it('refuses an effectiveAt before the first status took effect as status-order, naming it', () => {
       const history = [opened({ effectiveAt: '2023-06-16T00:00:00.000Z' })];
       const command = change('investigating', { effectiveAt: '2023-06-15T23:59:59.999Z' });
       given(...history)
         .when(command)
         .thenRefused('status-order', 'effectiveAt');
-      expect(refusalOf(history, command).details).toEqual({ currentEffectiveAt: '2023-06-16T00:00:00.000Z' });
+      expect(refusalOf(history, command).details).toEqual({
+        before: null,
+        after: { status: 'detected', effectiveAt: '2023-06-16T00:00:00.000Z' },
+      });
     });
 
     it('compares effectiveAt as an instant, whatever offset it is written with', () => {
@@ -880,10 +913,49 @@ describe('decide', () => {
         .thenRefused('status-order', 'effectiveAt');
     });
 
-    it('refuses an effectiveAt before the latest status change, not only the opening, as status-order', () => {
+    it('inserts a change between two periods when both transitions around it are allowed', () => {
       given(opened(), statusChanged('detected', 'investigating', '2023-07-11T00:00:00.000Z'))
         .when(change('contained', { effectiveAt: '2023-07-01T00:00:00Z' }))
-        .thenRefused('status-order', 'effectiveAt');
+        .then([
+          {
+            type: 'IncidentStatusChanged',
+            data: { from: 'detected', to: 'contained', effectiveAt: '2023-07-01T00:00:00.000Z' },
+          },
+        ]);
+    });
+
+    it('a change learned later ("investigating again from 2023-09-06") takes its place in valid time', () => {
+      const history = [
+        opened(),
+        statusChanged('detected', 'contained', '2023-07-11T00:00:00.000Z'),
+        statusChanged('contained', 'resolved', '2024-04-02T00:00:00.000Z'),
+        {
+          type: 'IncidentStatusChanged',
+          data: { from: 'contained', to: 'investigating', effectiveAt: '2023-09-06T00:00:00.000Z' },
+        } as IncidentEvent,
+      ];
+      const state = stateOf(history)!;
+      expect(state.statusHistory.map((period) => [period.from, period.to, period.effectiveAt.slice(0, 10)])).toEqual([
+        [null, 'detected', '2023-06-16'],
+        ['detected', 'contained', '2023-07-11'],
+        ['contained', 'investigating', '2023-09-06'],
+        ['investigating', 'resolved', '2024-04-02'],
+      ]);
+      expect(state.status).toBe('resolved');
+    });
+
+    it('refuses an insertion whose way out is not allowed, naming both neighbours', () => {
+      const history = [opened(), statusChanged('detected', 'resolved', '2024-04-02T00:00:00.000Z')];
+      const command = change('investigating', { effectiveAt: '2023-09-06' });
+      // detected -> investigating is allowed, investigating -> resolved is allowed: accepted.
+      expect(decide(command, stateOf(history), { now: TEST_NOW })).toHaveLength(1);
+      const refused = change('resolved', { effectiveAt: '2023-09-06' });
+      const error = refusalOf([...history], refused);
+      expect(error.code).toBe('illegal-transition');
+      expect(error.details).toMatchObject({
+        before: { status: 'detected', effectiveAt: '2023-06-16T00:00:00.000Z' },
+        after: { status: 'resolved', effectiveAt: '2024-04-02T00:00:00.000Z' },
+      });
     });
 
     it('allows a change effective at the same instant as the current status', () => {

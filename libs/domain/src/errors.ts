@@ -5,7 +5,9 @@ export type DomainErrorCode =
   | 'illegal-transition'
   | 'fact-retracted'
   | 'duplicate-link'
-  | 'status-order';
+  | 'status-order'
+  | 'asserted-before-fact'
+  | 'asserted-before-incident';
 
 export interface FieldViolation {
   field: string;

@@ -14,7 +14,16 @@ export interface Impact {
   organisations?: number;
 }
 
-export interface IncidentOpenedData {
+/**
+ * What every claim about the world carries: when it became public (a date or an instant; default: the earliest
+ * `publishedAt` of its sources, else its recorded time) and where it was said.
+ */
+export interface ClaimFields {
+  assertedAt?: string;
+  sources?: Source[];
+}
+
+export interface IncidentOpenedData extends ClaimFields {
   id: string;
   title: string;
   category: Category;
@@ -23,6 +32,11 @@ export interface IncidentOpenedData {
   threatActors: string[];
   status: IncidentStatus;
   effectiveAt: string;
+}
+
+export interface DetailsRevisedData extends ClaimFields {
+  changes: DetailsChanges;
+  reason?: string;
 }
 
 export interface DetailsChanges {
@@ -42,6 +56,7 @@ export interface FactData {
   sources: Source[];
   assertedAt?: string;
   actors?: string[];
+  techniques?: string[];
 }
 
 export interface FactChanges {
@@ -49,6 +64,7 @@ export interface FactChanges {
   summary?: string;
   confidence?: Confidence;
   actors?: string[];
+  techniques?: string[];
 }
 
 export interface FactCorrectedData {
@@ -65,27 +81,45 @@ export interface FactRetractedData {
   assertedAt?: string;
 }
 
-export interface StatusChangedData {
+/**
+ * An erratum: a fix of how this service recorded a fact (a typo, a date copied wrongly), not a new public claim. It
+ * amends the original claim, so it shows at every `knownAt` from that claim's `assertedAt` on. `sources`, when given,
+ * replace the original claim's sources; `assertedAt`, when given, moves the original claim's.
+ */
+export interface FactAmendedData {
+  factId: string;
+  changes: FactChanges;
+  sources?: Source[];
+  assertedAt?: string;
+  reason: string;
+}
+
+export interface StatusChangedData extends ClaimFields {
+  /** The status in effect just before `effectiveAt` (in valid time) when the change was decided. */
   from: IncidentStatus;
   to: IncidentStatus;
   effectiveAt: string;
   reason?: string;
 }
 
-export interface IncidentLinkedData {
+export type ImpactAssessedData = Impact & ClaimFields;
+
+export interface IncidentLinkedData extends ClaimFields {
   incidentId: string;
   relation: Relation;
+  reason?: string;
 }
 
 type Event<Type extends string, Data> = { type: Type; data: Data };
 
 export type IncidentOpened = Event<'IncidentOpened', IncidentOpenedData>;
-export type IncidentDetailsRevised = Event<'IncidentDetailsRevised', { changes: DetailsChanges }>;
+export type IncidentDetailsRevised = Event<'IncidentDetailsRevised', DetailsRevisedData>;
 export type IncidentStatusChanged = Event<'IncidentStatusChanged', StatusChangedData>;
-export type ImpactAssessed = Event<'ImpactAssessed', Impact>;
+export type ImpactAssessed = Event<'ImpactAssessed', ImpactAssessedData>;
 export type IncidentLinked = Event<'IncidentLinked', IncidentLinkedData>;
 export type FactCorrected = Event<'FactCorrected', FactCorrectedData>;
 export type FactRetracted = Event<'FactRetracted', FactRetractedData>;
+export type FactAmended = Event<'FactAmended', FactAmendedData>;
 export type FactRecorded = Event<FactEventType, FactData>;
 
 export type IncidentEvent =
@@ -96,6 +130,7 @@ export type IncidentEvent =
   | IncidentLinked
   | FactCorrected
   | FactRetracted
+  | FactAmended
   | FactRecorded;
 
 export type IncidentEventType = IncidentEvent['type'];

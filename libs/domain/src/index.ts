@@ -1,6 +1,7 @@
 export * from './canonical-json';
 export * from './commands';
 export * from './decide';
+export * from './diff';
 export * from './edtf-date';
 export * from './errors';
 export * from './events';

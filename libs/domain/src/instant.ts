@@ -11,8 +11,14 @@ function validCalendarDate(text: string): boolean {
   return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
 }
 
+/** The last instant this service represents: later years do not sort as text and are refused everywhere. */
+const LATEST_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const EARLIEST_MS = Date.parse('0000-01-01T00:00:00.000Z');
+
 export function isRfc3339Instant(text: unknown): text is string {
-  return typeof text === 'string' && RFC3339.test(text) && validCalendarDate(text) && !Number.isNaN(Date.parse(text));
+  if (typeof text !== 'string' || !RFC3339.test(text) || !validCalendarDate(text)) return false;
+  const ms = Date.parse(text);
+  return !Number.isNaN(ms) && ms >= EARLIEST_MS && ms <= LATEST_MS;
 }
 
 export function isDateOrInstant(text: unknown): text is string {
@@ -28,6 +34,11 @@ export function normaliseInstant(text: string): string {
 export function upperBoundOf(text: string): string {
   if (DATE.test(text)) return new Date(Date.parse(`${text}T23:59:59.999Z`)).toISOString();
   return normaliseInstant(text);
+}
+
+/** Milliseconds of a date (its first instant) or an instant, for comparing as numbers rather than text. */
+export function instantMs(text: string): number {
+  return Date.parse(lowerBoundOf(text));
 }
 
 /** A date is read as the first millisecond of that UTC day; an instant as itself. */

@@ -1,7 +1,7 @@
 import { earliestMs, parseEdtf } from './edtf-date';
 import { DomainError } from './errors';
 import type { Source } from './events';
-import { isDateOrInstant, isRfc3339Instant, lowerBoundOf, normaliseInstant } from './instant';
+import { isDateOrInstant, lowerBoundOf } from './instant';
 import {
   CATEGORIES,
   CONFIDENCES,
@@ -10,6 +10,7 @@ import {
   LIMITS,
   RELATIONS,
   STATUSES,
+  TECHNIQUE_ID_PATTERN,
   type Category,
   type Confidence,
   type FactKind,
@@ -53,20 +54,36 @@ export function requireNames(field: string, value: unknown, maxItems: number): s
   return value as string[];
 }
 
-/** An RFC 3339 instant, not later than now; returned in canonical form. */
+const DATE_OR_INSTANT = 'must be a date (YYYY-MM-DD) or an RFC 3339 instant, e.g. 2023-06-16 or 2023-06-16T00:00:00Z';
+
+/**
+ * A calendar date (read as its first instant, UTC) or an RFC 3339 instant, not later than now; returned as a
+ * canonical instant. Compared as numbers: text comparison breaks across years of different widths.
+ */
 export function requirePastInstant(field: string, value: unknown, now: string): string {
-  if (!isRfc3339Instant(value))
-    throw DomainError.invalid(field, 'must be an RFC 3339 instant, e.g. 2023-06-16T00:00:00Z');
-  const normalised = normaliseInstant(value);
-  if (normalised > now) throw DomainError.invalid(field, 'must not be in the future');
+  if (!isDateOrInstant(value)) throw DomainError.invalid(field, DATE_OR_INSTANT);
+  const normalised = lowerBoundOf(value);
+  if (Date.parse(normalised) > Date.parse(now)) throw DomainError.invalid(field, 'must not be in the future');
   return normalised;
 }
 
 /** A calendar date or RFC 3339 instant whose start is not later than now; kept as given. */
 export function requirePastDate(field: string, value: unknown, now: string): string {
-  if (!isDateOrInstant(value)) throw DomainError.invalid(field, 'must be a date (YYYY-MM-DD) or an RFC 3339 instant');
-  if (lowerBoundOf(value) > now) throw DomainError.invalid(field, 'must not be in the future');
+  if (!isDateOrInstant(value)) throw DomainError.invalid(field, DATE_OR_INSTANT);
+  if (Date.parse(lowerBoundOf(value)) > Date.parse(now)) throw DomainError.invalid(field, 'must not be in the future');
   return value;
+}
+
+export function requireTechniques(field: string, value: unknown): string[] {
+  if (!Array.isArray(value)) throw DomainError.invalid(field, 'must be an array of ATT&CK technique ids');
+  if (value.length > LIMITS.techniquesPerFact)
+    throw DomainError.invalid(field, `must have at most ${LIMITS.techniquesPerFact} items`);
+  value.forEach((item, index) => {
+    if (typeof item !== 'string' || !TECHNIQUE_ID_PATTERN.test(item)) {
+      throw DomainError.invalid(`${field}[${index}]`, 'must be a MITRE ATT&CK technique id, e.g. T1606 or T1606.002');
+    }
+  });
+  return [...new Set(value as string[])];
 }
 
 export function requireOccurredAt(field: string, value: unknown, now: string): string {

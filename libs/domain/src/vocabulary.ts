@@ -56,6 +56,9 @@ export const STATUS_TRANSITIONS: Readonly<Record<IncidentStatus, readonly Incide
   resolved: ['investigating'],
 };
 
+/** A MITRE ATT&CK technique or sub-technique id, e.g. T1606 or T1606.002. */
+export const TECHNIQUE_ID_PATTERN = /^T\d{4}(\.\d{3})?$/;
+
 export const INCIDENT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$/;
 
 export function isIncidentId(value: unknown): value is string {
@@ -83,5 +86,6 @@ export const LIMITS = {
   threatActors: 50,
   actorsPerFact: 50,
   linksPerIncident: 500,
+  techniquesPerFact: 50,
   pageSize: 200,
 } as const;

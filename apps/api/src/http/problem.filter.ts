@@ -19,6 +19,8 @@ const DOMAIN_STATUS: Record<DomainError['code'], number> = {
   'fact-retracted': 409,
   'duplicate-link': 409,
   'status-order': 409,
+  'asserted-before-fact': 409,
+  'asserted-before-incident': 409,
 };
 
 /** Every error leaves as application/problem+json; anything unexpected is a 500 that says nothing about internals. */

@@ -22,7 +22,7 @@ export const IsIncidentId = rule(
 export const IsEdtf = rule(
   'isEdtf',
   (value) => typeof value === 'string' && parseEdtf(value).ok,
-  '$property must be an EDTF date of level 0 or 1, e.g. 2023-06-16, 2023-06, 2021~, 2023-05/2023-06, ../2023-05',
+  '$property must be an EDTF date of level 0 or 1 or a one-of set, e.g. 2023-06-16, 2023-06, 2021~, 2023-21, 2023-05/2023-06, ../2023-05, [2023-06,2023-08]',
 );
 
 export const IsInstant = rule(

@@ -14,11 +14,12 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Scopes } from '@app/auth';
-import type { FactView, IncidentView, StatusPeriod } from '@app/domain';
+import { upperBoundOf, type FactView, type IncidentView, type StatusPeriod } from '@app/domain';
 import {
   AssessImpactCommand,
   ChangeStatusCommand,
   CorrectFactCommand,
+  GetDiffQuery,
   GetHistoryQuery,
   GetIncidentQuery,
   GetStatusHistoryQuery,
@@ -33,6 +34,7 @@ import {
   normalisePointInTime,
   type CommandContext,
   type CommandResult,
+  type DiffResult,
   type HistoryPage,
 } from '@app/incidents';
 import { CommandCtx } from '../http/command-context.decorator';
@@ -45,12 +47,13 @@ import {
   OpenIncidentDto,
   ReviseIncidentDto,
 } from './dto/incident.dto';
+import { SourceDto } from './dto/claim.dto';
 import { CorrectFactDto, RecordFactDto, RetractFactDto } from './dto/fact.dto';
 import {
+  DiffQueryDto,
   HistoryQueryDto,
   ListIncidentsQueryDto,
   PointInTimeDto,
-  ReadYourWritesDto,
   TimelineQueryDto,
 } from './dto/query.dto';
 import { ReadYourWrites } from './read-your-writes';
@@ -65,6 +68,15 @@ const IDEMPOTENT = {
   required: false,
   description: 'Safe retries: same key and body replay the first response',
 };
+
+/** Validated DTO instances become plain data before they reach the domain and the log. */
+function plainSources(sources: SourceDto[]) {
+  return sources.map((source) => ({ ...source }));
+}
+
+function claim<T extends { sources?: SourceDto[] }>(body: T): T {
+  return { ...body, ...(body.sources !== undefined && { sources: plainSources(body.sources) }) };
+}
 
 function written(response: Response, result: CommandResult) {
   response.setHeader('ETag', `"${result.version}"`);
@@ -94,7 +106,7 @@ export class IncidentsController {
     @Res({ passthrough: true }) response: Response,
   ) {
     const result = await this.commands.execute<OpenIncidentCommand, CommandResult>(
-      new OpenIncidentCommand({ ...body }, context),
+      new OpenIncidentCommand(claim(body), context),
     );
     response.setHeader('Location', `/v1/incidents/${body.id}`);
     return { id: body.id, ...written(response, result) };
@@ -115,7 +127,7 @@ export class IncidentsController {
     @Res({ passthrough: true }) response: Response,
   ) {
     const result = await this.commands.execute<ReviseIncidentDetailsCommand, CommandResult>(
-      new ReviseIncidentDetailsCommand(id, { ...body }, context),
+      new ReviseIncidentDetailsCommand(id, claim(body), context),
     );
     return { id, ...written(response, result) };
   }
@@ -135,7 +147,7 @@ export class IncidentsController {
     @Res({ passthrough: true }) response: Response,
   ) {
     const result = await this.commands.execute<RecordFactCommand, CommandResult>(
-      new RecordFactCommand(id, { ...body, sources: body.sources?.map((source) => ({ ...source })) }, context),
+      new RecordFactCommand(id, claim(body), context),
     );
     response.setHeader('Location', `/v1/incidents/${id}/timeline`);
     return { factId: result.factId, ...written(response, result) };
@@ -155,7 +167,7 @@ export class IncidentsController {
     @CommandCtx() context: CommandContext,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const { reason, sources, assertedAt, ...changes } = body;
+    const { reason, sources, assertedAt, erratum, ...changes } = body;
     const result = await this.commands.execute<CorrectFactCommand, CommandResult>(
       new CorrectFactCommand(
         id,
@@ -163,8 +175,9 @@ export class IncidentsController {
           factId,
           changes: { ...changes },
           reason,
-          ...(sources !== undefined && { sources: sources.map((source) => ({ ...source })) }),
+          ...(sources !== undefined && { sources: plainSources(sources) }),
           ...(assertedAt !== undefined && { assertedAt }),
+          ...(erratum !== undefined && { erratum }),
         },
         context,
       ),
@@ -207,7 +220,7 @@ export class IncidentsController {
     @Res({ passthrough: true }) response: Response,
   ) {
     const result = await this.commands.execute<ChangeStatusCommand, CommandResult>(
-      new ChangeStatusCommand(id, { ...body }, context),
+      new ChangeStatusCommand(id, claim(body), context),
     );
     return { id, status: body.status, ...written(response, result) };
   }
@@ -225,7 +238,7 @@ export class IncidentsController {
     @Res({ passthrough: true }) response: Response,
   ) {
     const result = await this.commands.execute<AssessImpactCommand, CommandResult>(
-      new AssessImpactCommand(id, { ...body }, context),
+      new AssessImpactCommand(id, claim(body), context),
     );
     return { id, ...written(response, result) };
   }
@@ -243,7 +256,7 @@ export class IncidentsController {
     @Res({ passthrough: true }) response: Response,
   ) {
     const result = await this.commands.execute<LinkIncidentCommand, CommandResult>(
-      new LinkIncidentCommand(id, { ...body }, context),
+      new LinkIncidentCommand(id, claim(body), context),
     );
     return { id, ...written(response, result) };
   }
@@ -310,13 +323,38 @@ export class IncidentsController {
 
   @Get(':id/status-history')
   @Scopes('incidents:read')
-  @ApiOperation({ summary: 'Status changes with effectiveAt and recordedAt' })
-  @ApiOkResponse({ description: '{ items: [{ from, to, effectiveAt, recordedAt, reason, version }] }' })
+  @ApiOperation({
+    summary: 'Status periods in valid-time order with effectiveAt, assertedAt and recordedAt (asOf, knownAt, validAt)',
+  })
+  @ApiOkResponse({
+    description: '{ items: [{ from, to, effectiveAt, assertedAt, recordedAt, reason, sources, version }] }',
+  })
+  @ApiNotFoundResponse({ description: 'No such incident (at that time)' })
   async statusHistory(
     @Param('id', IncidentIdPipe) id: string,
-    @Query() query: ReadYourWritesDto,
+    @Query() query: PointInTimeDto,
   ): Promise<{ items: StatusPeriod[] }> {
     await this.readYourWrites.await(query.minPosition);
-    return this.queries.execute(new GetStatusHistoryQuery(id));
+    return this.queries.execute(new GetStatusHistoryQuery(id, normalisePointInTime(query)));
+  }
+
+  @Get(':id/diff')
+  @Scopes('incidents:read')
+  @ApiOperation({
+    summary:
+      'What changed between two points in time: facts added, removed and changed; status, details, impact, links',
+  })
+  @ApiOkResponse({
+    description: '{ incidentId, axis, from, to, facts: { added, removed, changed }, status, details, impact, links }',
+  })
+  @ApiNotFoundResponse({ description: 'No such incident at `to`' })
+  async diff(@Param('id', IncidentIdPipe) id: string, @Query() query: DiffQueryDto): Promise<DiffResult> {
+    await this.readYourWrites.await(query.minPosition);
+    const from = upperBoundOf(query.from);
+    const to = upperBoundOf(query.to);
+    if (Date.parse(from) > Date.parse(to)) {
+      throw new ValidationProblemException([{ field: 'from', message: 'must not be after to' }]);
+    }
+    return this.queries.execute(new GetDiffQuery(id, from, to, query.axis ?? 'knownAt'));
   }
 }

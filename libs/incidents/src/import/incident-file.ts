@@ -12,6 +12,9 @@ import type {
 /** The shape of one file in examples/incidents: an incident as a curated document, imported as events. */
 export interface IncidentFile {
   id: string;
+  /** When the incident itself became publicly known, and where. */
+  assertedAt?: string;
+  sources?: Source[];
   title: string;
   category: Category;
   summary?: string;
@@ -20,8 +23,15 @@ export interface IncidentFile {
   status?: IncidentStatus;
   effectiveAt?: string;
   impact?: Impact;
-  links?: { incidentId: string; relation: Relation }[];
-  statusChanges?: { key: string; status: IncidentStatus; effectiveAt?: string; reason?: string }[];
+  links?: { incidentId: string; relation: Relation; reason?: string; assertedAt?: string; sources?: Source[] }[];
+  statusChanges?: {
+    key: string;
+    status: IncidentStatus;
+    effectiveAt?: string;
+    reason?: string;
+    assertedAt?: string;
+    sources?: Source[];
+  }[];
   facts?: FactEntry[];
 }
 
@@ -34,6 +44,7 @@ export interface FactEntry {
   sources?: Source[];
   assertedAt?: string;
   actors?: string[];
+  techniques?: string[];
   corrections?: { key: string; changes: FactChanges; sources?: Source[]; assertedAt?: string; reason: string }[];
   retraction?: { reason: string; assertedAt?: string };
 }

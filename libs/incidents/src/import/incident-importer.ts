@@ -60,11 +60,15 @@ export class IncidentImporter {
 
     let { state, keys } = await this.load(file.id);
     if (state === null) {
-      const { id, title, category, summary, victims, threatActors, status, effectiveAt } = file;
+      const { id, title, category, summary, victims, threatActors, status, effectiveAt, assertedAt, sources } = file;
       await run(
         'opened',
         'open',
-        (c) => new OpenIncidentCommand({ id, title, category, summary, victims, threatActors, status, effectiveAt }, c),
+        (c) =>
+          new OpenIncidentCommand(
+            { id, title, category, summary, victims, threatActors, status, effectiveAt, assertedAt, sources },
+            c,
+          ),
       );
     } else {
       const changes = detailChanges(file, state);
@@ -94,7 +98,13 @@ export class IncidentImporter {
         (c) =>
           new ChangeStatusCommand(
             file.id,
-            { status: change.status, effectiveAt: change.effectiveAt, reason: change.reason },
+            {
+              status: change.status,
+              effectiveAt: change.effectiveAt,
+              reason: change.reason,
+              assertedAt: change.assertedAt,
+              sources: change.sources,
+            },
             c,
           ),
       );
@@ -117,7 +127,18 @@ export class IncidentImporter {
           correlationId,
           idempotencyKey: `import:${file.id}:link:${link.incidentId}:${link.relation}`,
         },
-        (c) => new LinkIncidentCommand(file.id, { incidentId: link.incidentId, relation: link.relation }, c),
+        (c) =>
+          new LinkIncidentCommand(
+            file.id,
+            {
+              incidentId: link.incidentId,
+              relation: link.relation,
+              reason: link.reason,
+              assertedAt: link.assertedAt,
+              sources: link.sources,
+            },
+            c,
+          ),
       );
     }
   }
@@ -135,12 +156,16 @@ export class IncidentImporter {
     );
     const existing: FactState | undefined = state?.facts[factId];
     if (!existing) {
-      const { kind, occurredAt, summary, confidence, sources, assertedAt, actors } = entry;
+      const { kind, occurredAt, summary, confidence, sources, assertedAt, actors, techniques } = entry;
       await run(
         `fact ${entry.key}`,
         factKey,
         (c) =>
-          new RecordFactCommand(incidentId, { kind, occurredAt, summary, confidence, sources, assertedAt, actors }, c),
+          new RecordFactCommand(
+            incidentId,
+            { kind, occurredAt, summary, confidence, sources, assertedAt, actors, techniques },
+            c,
+          ),
       );
     }
     for (const correction of entry.corrections ?? []) {

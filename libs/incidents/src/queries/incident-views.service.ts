@@ -1,17 +1,23 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  diffViews,
+  evolve,
+  noteFactClaimTime,
   foldView,
   incidentIdOf,
   incidentView,
   isInView,
-  evolve,
   statusAt,
+  statusHistoryOf,
   streamIdOf,
   timelineOf,
   type FactView,
+  type IncidentDiff,
   type IncidentState,
   type IncidentView,
   type PointInTime,
+  type RecordedEvent,
+  type StatusPeriod,
 } from '@app/domain';
 import { EVENT_STORE, type EventStore } from '@app/event-store';
 import { toRecordedEvent, type IncidentSummaryRow, type SqliteReadModelStore } from '@app/read-models';
@@ -52,11 +58,35 @@ export class IncidentViews {
   }
 
   async incident(incidentId: string, at: PointInTime, includeRetracted = false): Promise<IncidentView> {
-    return incidentView(await this.state(incidentId, at), { validAt: at.validAt, includeRetracted });
+    return incidentView(await this.state(incidentId, at), { ...at, includeRetracted });
   }
 
   async timeline(incidentId: string, at: PointInTime, includeRetracted: boolean): Promise<FactView[]> {
-    return timelineOf(await this.state(incidentId, at), { validAt: at.validAt, includeRetracted });
+    return timelineOf(await this.state(incidentId, at), { ...at, includeRetracted });
+  }
+
+  /** Status periods in valid-time order, as recorded by `asOf` and asserted by `knownAt`; `validAt` keeps those in effect by then. */
+  async statusHistory(incidentId: string, at: PointInTime): Promise<StatusPeriod[]> {
+    const periods = statusHistoryOf(await this.state(incidentId, at), at);
+    if (at.validAt === undefined) return periods;
+    const validAt = Date.parse(at.validAt);
+    return periods.filter((period) => Date.parse(period.effectiveAt) <= validAt);
+  }
+
+  /**
+   * What changed between two points on one axis. The incident must exist at `to`; at `from` it may not have, and then
+   * everything is new.
+   */
+  async diff(incidentId: string, from: string, to: string, axis: 'knownAt' | 'asOf'): Promise<IncidentDiff> {
+    const events = (await this.store.readStream(streamIdOf(incidentId))).map(toRecordedEvent);
+    const view = (instant: string) => {
+      const at: PointInTime = axis === 'asOf' ? { asOf: instant } : { knownAt: instant };
+      const state = foldView(events, at);
+      return state === null ? null : incidentView(state, at);
+    };
+    const after = view(to);
+    if (after === null) throw new IncidentNotFoundError(incidentId);
+    return diffViews(view(from), after);
   }
 
   async list(params: ListParams, at: PointInTime): Promise<{ items: IncidentSummaryRow[]; next: string | null }> {
@@ -76,21 +106,32 @@ export class IncidentViews {
     return { items, next };
   }
 
-  /** A point-in-time list folds every incident's events in view; cost grows with the log, not the page. */
-  private async listFromLog(params: ListParams, at: PointInTime): Promise<IncidentSummaryRow[]> {
-    const states = new Map<string, IncidentState | null>();
+  /** Reads the whole global log page by page, incident events only. */
+  private async *incidentEvents(): AsyncGenerator<RecordedEvent> {
     let after = 0n;
     for (;;) {
       const page = await this.store.readAll({ after, limit: LOG_PAGE });
-      if (page.length === 0) break;
+      if (page.length === 0) return;
       after = page[page.length - 1].position;
-      for (const stored of page) {
-        if (!stored.streamId.startsWith('incident-')) continue;
-        const event = toRecordedEvent(stored);
-        if (!isInView(event, at)) continue;
-        const id = incidentIdOf(stored.streamId);
-        states.set(id, evolve(states.get(id) ?? null, event));
-      }
+      for (const stored of page) if (stored.streamId.startsWith('incident-')) yield toRecordedEvent(stored);
+    }
+  }
+
+  /**
+   * A point-in-time list folds every incident's events in view; cost grows with the log, not the page. With `knownAt`
+   * a first pass learns when each fact was asserted (errata may move it), the second folds.
+   */
+  private async listFromLog(params: ListParams, at: PointInTime): Promise<IncidentSummaryRow[]> {
+    let facts: Map<string, string> | undefined;
+    if (at.knownAt !== undefined) {
+      facts = new Map();
+      for await (const event of this.incidentEvents()) noteFactClaimTime(facts, event, at.asOf);
+    }
+    const states = new Map<string, IncidentState | null>();
+    for await (const event of this.incidentEvents()) {
+      if (!isInView(event, at, facts)) continue;
+      const id = incidentIdOf(event.streamId);
+      states.set(id, evolve(states.get(id) ?? null, event));
     }
     const q = params.q?.toLowerCase();
     const rows: IncidentSummaryRow[] = [];

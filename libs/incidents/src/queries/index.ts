@@ -1,3 +1,4 @@
+import { GetDiffHandler } from './get-diff.query';
 import { GetEventsHandler } from './get-events.query';
 import { GetHistoryHandler } from './get-history.query';
 import { GetIncidentHandler } from './get-incident.query';
@@ -5,6 +6,7 @@ import { GetStatusHistoryHandler } from './get-status-history.query';
 import { GetTimelineHandler } from './get-timeline.query';
 import { ListIncidentsHandler } from './list-incidents.query';
 
+export * from './get-diff.query';
 export * from './get-events.query';
 export * from './get-history.query';
 export * from './get-incident.query';
@@ -22,4 +24,5 @@ export const QUERY_HANDLERS = [
   GetStatusHistoryHandler,
   GetHistoryHandler,
   GetEventsHandler,
+  GetDiffHandler,
 ];

@@ -1,4 +1,4 @@
-import { isDateOrInstant, isRfc3339Instant, normaliseInstant, upperBoundOf, type PointInTime } from '@app/domain';
+import { isDateOrInstant, upperBoundOf, type PointInTime } from '@app/domain';
 
 export interface PointInTimeParams {
   asOf?: string;
@@ -11,12 +11,11 @@ export function hasPointInTime(params: PointInTimeParams): boolean {
 }
 
 /**
- * `asOf` is an RFC 3339 instant (recorded time); `knownAt` and `validAt` accept a date, read as the end of that UTC
- * day, or an instant. Inputs are validated at the edge; this only normalises.
+ * `asOf`, `knownAt` and `validAt` accept a date, read as the end of that UTC day, or an instant. Inputs are validated at the edge; this only normalises.
  */
 export function normalisePointInTime(params: PointInTimeParams): PointInTime {
   const at: PointInTime = {};
-  if (params.asOf !== undefined && isRfc3339Instant(params.asOf)) at.asOf = normaliseInstant(params.asOf);
+  if (params.asOf !== undefined && isDateOrInstant(params.asOf)) at.asOf = upperBoundOf(params.asOf);
   if (params.knownAt !== undefined && isDateOrInstant(params.knownAt)) at.knownAt = upperBoundOf(params.knownAt);
   if (params.validAt !== undefined && isDateOrInstant(params.validAt)) at.validAt = upperBoundOf(params.validAt);
   return at;

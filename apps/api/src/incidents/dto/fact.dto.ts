@@ -1,49 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Length, ValidateIf, ValidateNested } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { CONFIDENCES, FACT_KINDS, LIMITS, type Confidence, type FactKind } from '@app/domain';
-import { IsDateOrInstant, IsEdtf, IsHttpUrl } from '../../http/validators';
-import { NameList } from './names';
-
-export class SourceDto {
-  @ApiProperty({
-    example:
-      'https://msrc.microsoft.com/blog/2023/09/results-of-major-technical-investigations-for-storm-0558-key-acquisition/',
-  })
-  @IsHttpUrl()
-  url!: string;
-
-  @ApiPropertyOptional({ example: 'Results of major technical investigations for Storm-0558 key acquisition' })
-  @IsOptional()
-  @IsString()
-  @Length(1, LIMITS.nameLength * 2)
-  title?: string;
-
-  @ApiPropertyOptional({ example: 'Microsoft Security Response Center' })
-  @IsOptional()
-  @IsString()
-  @Length(1, LIMITS.nameLength)
-  publisher?: string;
-
-  @ApiPropertyOptional({ example: '2023-09-06', description: 'Date or RFC 3339 instant; not in the future' })
-  @IsOptional()
-  @IsDateOrInstant()
-  publishedAt?: string;
-}
-
-/**
- * Optional, but not nullable: IsOptional would let `null` through, which the controller reads as "no sources" (record)
- * or calls `.map` on (correct, a 500). Every other optional field's null is refused by the domain's rules.
- */
-function Sources() {
-  return (target: object, key: string) => {
-    ValidateIf((_dto: object, value: unknown) => value !== undefined)(target, key);
-    IsArray()(target, key);
-    ArrayMaxSize(LIMITS.sourcesPerFact)(target, key);
-    ValidateNested({ each: true })(target, key);
-    Type(() => SourceDto)(target, key);
-  };
-}
+import { IsDateOrInstant, IsEdtf } from '../../http/validators';
+import { Sources, SourceDto } from './claim.dto';
+import { NameList, TechniqueList } from './names';
 
 export class RecordFactDto {
   @ApiProperty({ enum: FACT_KINDS, example: 'notification' })
@@ -85,6 +45,10 @@ export class RecordFactDto {
   @ApiPropertyOptional({ type: [String], example: ['Storm-0558'] })
   @NameList(LIMITS.actorsPerFact)
   actors?: string[];
+
+  @ApiPropertyOptional({ type: [String], example: ['T1606.002'], description: 'MITRE ATT&CK technique ids' })
+  @TechniqueList()
+  techniques?: string[];
 }
 
 export class CorrectFactDto {
@@ -108,14 +72,36 @@ export class CorrectFactDto {
   @NameList(LIMITS.actorsPerFact)
   actors?: string[];
 
-  @ApiPropertyOptional({ type: [SourceDto], description: 'Sources for the correction, added to the fact' })
+  @ApiPropertyOptional({ type: [String], example: ['T1606.002'], description: 'MITRE ATT&CK technique ids' })
+  @TechniqueList()
+  techniques?: string[];
+
+  @ApiPropertyOptional({
+    type: [SourceDto],
+    description: 'Sources for the correction, added to the fact (with erratum: replace the original sources)',
+  })
   @Sources()
   sources?: SourceDto[];
 
-  @ApiPropertyOptional({ example: '2024-03-12' })
+  @ApiPropertyOptional({
+    example: '2024-03-12',
+    description:
+      'When the correction became public (default: its earliest source, else now); with erratum: the corrected ' +
+      'assertedAt of the original claim',
+  })
   @IsOptional()
   @IsDateOrInstant()
   assertedAt?: string;
+
+  @ApiPropertyOptional({
+    default: false,
+    description:
+      'true: fix how this service recorded the fact (a typo, a date copied wrongly); recorded as FactAmended and ' +
+      'shown at every knownAt from the original claim on. false: a new public claim (FactCorrected).',
+  })
+  @IsOptional()
+  @IsBoolean()
+  erratum?: boolean;
 
   @ApiProperty({ example: 'Microsoft updated its analysis: no crash dump containing the key was found.' })
   @IsString()

@@ -9,10 +9,11 @@ import {
   type IncidentStatus,
   type Relation,
 } from '@app/domain';
-import { IsIncidentId, IsInstant } from '../../http/validators';
+import { IsDateOrInstant, IsIncidentId } from '../../http/validators';
+import { ClaimDto } from './claim.dto';
 import { NameList } from './names';
 
-export class OpenIncidentDto {
+export class OpenIncidentDto extends ClaimDto {
   @ApiProperty({ example: 'storm-0558', pattern: '^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$' })
   @IsIncidentId()
   id!: string;
@@ -50,14 +51,14 @@ export class OpenIncidentDto {
 
   @ApiPropertyOptional({
     example: '2023-06-16T00:00:00Z',
-    description: 'When the initial status took effect (default: now)',
+    description: 'When the initial status took effect: a date (its first instant, UTC) or an instant (default: now)',
   })
   @IsOptional()
-  @IsInstant()
+  @IsDateOrInstant()
   effectiveAt?: string;
 }
 
-export class ReviseIncidentDto {
+export class ReviseIncidentDto extends ClaimDto {
   @ApiPropertyOptional({ maxLength: LIMITS.titleLength })
   @IsOptional()
   @IsString()
@@ -82,16 +83,27 @@ export class ReviseIncidentDto {
   @ApiPropertyOptional({ type: [String] })
   @NameList(LIMITS.threatActors)
   threatActors?: string[];
+
+  @ApiPropertyOptional({ example: 'The vendor named a second affected agency.' })
+  @IsOptional()
+  @IsString()
+  @Length(1, LIMITS.reasonLength)
+  reason?: string;
 }
 
-export class ChangeStatusDto {
+export class ChangeStatusDto extends ClaimDto {
   @ApiProperty({ enum: STATUSES, example: 'contained' })
   @IsIn(STATUSES)
   status!: IncidentStatus;
 
-  @ApiPropertyOptional({ example: '2023-07-11T00:00:00Z', description: 'When the change took effect (default: now)' })
+  @ApiPropertyOptional({
+    example: '2023-07-11',
+    description:
+      'When the change took effect, in valid time: a date (its first instant, UTC) or an instant (default: now). ' +
+      'It may fall between two earlier changes when both transitions around it are allowed.',
+  })
   @IsOptional()
-  @IsInstant()
+  @IsDateOrInstant()
   effectiveAt?: string;
 
   @ApiPropertyOptional({ example: 'Consumer key revoked; forged tokens no longer accepted.' })
@@ -101,7 +113,7 @@ export class ChangeStatusDto {
   reason?: string;
 }
 
-export class AssessImpactDto {
+export class AssessImpactDto extends ClaimDto {
   @ApiPropertyOptional({ example: 0, minimum: 0 })
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
@@ -121,7 +133,7 @@ export class AssessImpactDto {
   organisations?: number;
 }
 
-export class LinkIncidentDto {
+export class LinkIncidentDto extends ClaimDto {
   @ApiProperty({ example: 'salt-typhoon' })
   @IsIncidentId()
   incidentId!: string;
@@ -129,4 +141,10 @@ export class LinkIncidentDto {
   @ApiProperty({ enum: RELATIONS, example: 'related' })
   @IsIn(RELATIONS)
   relation!: Relation;
+
+  @ApiPropertyOptional({ example: 'Both intrusions are attributed to APT29.' })
+  @IsOptional()
+  @IsString()
+  @Length(1, LIMITS.reasonLength)
+  reason?: string;
 }

@@ -1,9 +1,9 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { CATEGORIES, LIMITS, STATUSES } from '@app/domain';
-import { IsDateOrInstant, IsInstant, IsPosition } from '../../http/validators';
+import { IsDateOrInstant, IsPosition } from '../../http/validators';
 
 /** An optional page size: an integer from 1 to the service's page limit. */
 function PageSize(defaultSize: number) {
@@ -30,15 +30,17 @@ export class ReadYourWritesDto {
 export class PointInTimeDto extends ReadYourWritesDto {
   @ApiPropertyOptional({
     example: '2026-01-01T00:00:00Z',
-    description: 'Only events recorded at or before this instant',
+    description: 'Only events recorded at or before this instant (a date means the end of that day, UTC)',
   })
   @IsOptional()
-  @IsInstant()
+  @IsDateOrInstant()
   asOf?: string;
 
   @ApiPropertyOptional({
     example: '2023-10-01',
-    description: 'Only facts and corrections asserted by then (date or instant)',
+    description:
+      'The record as publicly known then: only claims (the incident itself, details, status, impact, links, facts, ' +
+      'corrections, retractions) asserted by then, and sources published by then (date or instant)',
   })
   @IsOptional()
   @IsDateOrInstant()
@@ -107,4 +109,23 @@ export class EventsQueryDto {
 
   @PageSize(100)
   limit?: number;
+}
+
+export class DiffQueryDto extends ReadYourWritesDto {
+  @ApiProperty({ example: '2023-10-01', description: 'The earlier point: a date (its end, UTC) or an instant' })
+  @IsDateOrInstant()
+  from!: string;
+
+  @ApiProperty({ example: '2024-06-01', description: 'The later point: a date (its end, UTC) or an instant' })
+  @IsDateOrInstant()
+  to!: string;
+
+  @ApiPropertyOptional({
+    enum: ['knownAt', 'asOf'],
+    default: 'knownAt',
+    description: 'knownAt: what changed in public knowledge; asOf: what changed in this record',
+  })
+  @IsOptional()
+  @IsIn(['knownAt', 'asOf'])
+  axis?: 'knownAt' | 'asOf';
 }
