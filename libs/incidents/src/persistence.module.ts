@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { EVENT_STORE, openEventStore, type EventStore } from '@app/event-store';
 import { InstrumentedEventStore, Metrics } from '@app/observability';
-import { ProjectionRunner, SqliteReadModelStore } from '@app/read-models';
+import { ProjectionRunner, SqliteReadModelStore, type ReadModelStore } from '@app/read-models';
 import { CLOCK, PROJECTION_RUNNER, READ_MODELS } from './tokens';
 
 /**
@@ -38,8 +38,8 @@ import { CLOCK, PROJECTION_RUNNER, READ_MODELS } from './tokens';
     {
       provide: PROJECTION_RUNNER,
       inject: [EVENT_STORE, READ_MODELS],
-      useFactory: (store: EventStore, readModels: SqliteReadModelStore) =>
-        new ProjectionRunner(store, readModels, new Logger('Projections')),
+      useFactory: (store: EventStore, readModels: ReadModelStore) =>
+        new ProjectionRunner(store, readModels, { logger: new Logger('Projections') }),
     },
     { provide: CLOCK, useValue: () => new Date() },
   ],
@@ -49,7 +49,7 @@ export class PersistenceModule implements OnApplicationBootstrap, OnApplicationS
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(READ_MODELS) private readonly readModels: SqliteReadModelStore,
+    @Inject(READ_MODELS) private readonly readModels: ReadModelStore,
     @Inject(PROJECTION_RUNNER) private readonly runner: ProjectionRunner,
   ) {}
 
@@ -59,7 +59,7 @@ export class PersistenceModule implements OnApplicationBootstrap, OnApplicationS
 
   async onApplicationShutdown(): Promise<void> {
     await this.runner.stop();
-    this.readModels.close();
+    await this.readModels.close();
     await this.store.close();
   }
 }

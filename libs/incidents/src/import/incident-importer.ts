@@ -154,7 +154,7 @@ export class IncidentImporter {
     const factId = factIdFor(
       idempotencyScope({ actor: IMPORTER, correlationId: '', idempotencyKey: `import:${incidentId}:${factKey}` }),
     );
-    const existing: FactState | undefined = state?.facts[factId];
+    const existing: FactState | undefined = state?.facts.get(factId);
     if (!existing) {
       const { kind, occurredAt, summary, confidence, sources, assertedAt, actors, techniques } = entry;
       await run(
