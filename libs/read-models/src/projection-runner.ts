@@ -78,12 +78,17 @@ export class ProjectionRunner {
     return this.caughtUp;
   }
 
-  start(): void {
+  /**
+   * Starts projecting (or competing for the projector lock). With `project: false` the process only follows the
+   * checkpoint that another process (a worker, another replica) writes.
+   */
+  start({ project = true }: { project?: boolean } = {}): void {
     if (this.controller) return;
     this.controller = new AbortController();
     const signal = this.controller.signal;
-    this.loops = [this.project(signal)];
-    if (this.options.lock) this.loops.push(this.follow(signal));
+    this.loops = [];
+    if (project) this.loops.push(this.project(signal));
+    if (this.options.lock || !project) this.loops.push(this.follow(signal));
   }
 
   async stop(): Promise<void> {
@@ -170,6 +175,7 @@ export class ProjectionRunner {
 
   /** While another process projects, read the shared checkpoint. */
   private async follow(signal: AbortSignal): Promise<void> {
+    this.startHead ??= await this.store.headPosition().catch(() => undefined);
     while (!signal.aborted) {
       if (!this.leading) {
         try {
