@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
@@ -29,7 +29,6 @@ const ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect 
  */
 export async function buildWeb(outDir: string = WEB_OUT_DIR): Promise<WebBuild> {
   const assetsDir = join(outDir, 'assets');
-  rmSync(assetsDir, { recursive: true, force: true });
   mkdirSync(assetsDir, { recursive: true });
   const result = await build({
     entryPoints: [join(WEB_SOURCE, 'main.tsx')],
@@ -42,19 +41,36 @@ export async function buildWeb(outDir: string = WEB_OUT_DIR): Promise<WebBuild> 
     jsxImportSource: 'preact',
     entryNames: '[name]-[hash]',
     outdir: assetsDir,
-    metafile: true,
+    write: false,
     logLevel: 'warning',
     legalComments: 'linked',
     define: { 'process.env.NODE_ENV': '"production"' },
   });
-  const outputs = Object.keys(result.metafile.outputs).map((path) => basename(path));
-  const script = outputs.find((name) => /^main-.*\.js$/.test(name));
-  const style = outputs.find((name) => /^main-.*\.css$/.test(name));
-  if (script === undefined || style === undefined) throw new Error('the web build produced no script or stylesheet');
   const icon = `icon-${createHash('sha256').update(ICON).digest('hex').slice(0, 8).toUpperCase()}.svg`;
-  writeFileSync(join(assetsDir, icon), ICON);
-  writeFileSync(join(outDir, 'index.html'), page({ script, style, icon }));
-  return { outDir, assets: readdirSync(assetsDir).sort(), script, style };
+  const files = new Map<string, string | Uint8Array>(
+    result.outputFiles.map((file) => [basename(file.path), file.contents]),
+  );
+  files.set(icon, ICON);
+  const names = [...files.keys()];
+  const script = names.find((name) => /^main-.*\.js$/.test(name));
+  const style = names.find((name) => /^main-.*\.css$/.test(name));
+  if (script === undefined || style === undefined) throw new Error('the web build produced no script or stylesheet');
+  for (const [name, contents] of files) writeAtomically(join(assetsDir, name), contents);
+  writeAtomically(join(outDir, 'index.html'), page({ script, style, icon }));
+  for (const name of readdirSync(assetsDir)) {
+    if (!files.has(name) && !name.endsWith('.tmp')) rmSync(join(assetsDir, name), { force: true });
+  }
+  return { outDir, assets: names.sort(), script, style };
+}
+
+/**
+ * Replaces a file in one step, so a service reading it (or a second build writing the same bytes, as two test files
+ * may) never sees half of it. Names carry content hashes, so the same name always holds the same bytes.
+ */
+function writeAtomically(path: string, contents: string | Uint8Array): void {
+  const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  writeFileSync(temporary, contents);
+  renameSync(temporary, path);
 }
 
 function page(assets: { script: string; style: string; icon: string }): string {
