@@ -12,6 +12,14 @@ function isImprecise(fact: FactView): boolean {
   return fact.uncertain ?? fact.approximate ?? /[?~%]/.test(fact.occurredAt);
 }
 
+/** Beside the mark where there is room (right, else left), else inside the bar. */
+function labelPlace(x1: number, x2: number): { x: number; anchor: 'start' | 'end'; inside: boolean } {
+  const room = 190;
+  if (x2 + 8 + room < RIGHT) return { x: x2 + 8, anchor: 'start', inside: false };
+  if (x1 - 8 - room > LEFT) return { x: x1 - 8, anchor: 'end', inside: false };
+  return { x: x1 + 14, anchor: 'start', inside: true };
+}
+
 /**
  * The facts on a hand-drawn SVG time axis: a dot for a date known to the day, a bar across the interval an
  * imprecise date stands for (dashed when the date is uncertain or approximate, an arrow at an open end). The
@@ -45,6 +53,7 @@ export function TimeAxis({ facts }: { facts: FactView[] }) {
         {facts.map((fact, index) => {
           const mark = scale.mark(fact.occurredInterval);
           const y = TOP + index * ROW + ROW / 2;
+          const label = labelPlace(mark.x1, mark.x2);
           const classes = [
             'mark',
             `confidence-${fact.confidence}`,
@@ -64,10 +73,10 @@ export function TimeAxis({ facts }: { facts: FactView[] }) {
                 </>
               )}
               <text
-                class="mark-label"
-                x={mark.x2 + 8 < RIGHT - 120 ? mark.x2 + 8 : mark.x1 - 8}
+                class={`mark-label ${label.inside ? 'inside' : ''}`}
+                x={label.x}
                 y={y + 4}
-                text-anchor={mark.x2 + 8 < RIGHT - 120 ? 'start' : 'end'}
+                text-anchor={label.anchor}
               >
                 {`${fact.occurredAt} ${fact.kind.replace(/-/g, ' ')}`}
               </text>

@@ -11,8 +11,8 @@ function claimDate(data: Record<string, unknown>): string {
 
 function what(entry: HistoryEntry): string {
   const data = entry.data ?? {};
-  if (typeof data.summary === 'string') return data.summary;
   if (typeof data.title === 'string') return data.title;
+  if (typeof data.summary === 'string') return data.summary;
   if (entry.type === 'IncidentStatusChanged') return `${String(data.from ?? 'none')} → ${String(data.to)}`;
   if (entry.type === 'IncidentLinked') return `${String(data.relation)} ${String(data.incidentId)}`;
   if (data.changes !== undefined) return JSON.stringify(data.changes);
@@ -82,7 +82,13 @@ export function HistoryPage({ api, id }: { api: Api; id: string }) {
                 <td>{entry.actor?.sub ?? ''}</td>
                 <td>{localDateTime(entry.recordedAt)}</td>
                 <td>{claimDate(entry.data ?? {})}</td>
-                <td class="what">{what(entry)}</td>
+                <td class="what">
+                  <p class="clamped">{what(entry)}</p>
+                  <details>
+                    <summary>Event data</summary>
+                    <pre>{JSON.stringify(entry.data, null, 2)}</pre>
+                  </details>
+                </td>
                 <td>{typeof entry.data?.reason === 'string' ? entry.data.reason : ''}</td>
               </tr>
             ))}

@@ -186,6 +186,30 @@ export function IncidentPage(props: { api: Api; session: Session; id: string; se
   );
 }
 
+/** A long summary shows its first lines until the reader asks for the rest. */
+function Summary({ text }: { text: string }) {
+  const [open, setOpen] = useState(false);
+  const long = text.length > 320;
+  return (
+    <div class="summary-block">
+      <p id="incident-summary" class={long && !open ? 'summary clamped' : 'summary'}>
+        {text}
+      </p>
+      {long && (
+        <button
+          type="button"
+          class="link-button"
+          aria-expanded={open}
+          aria-controls="incident-summary"
+          onClick={() => setOpen(!open)}
+        >
+          {open ? 'Show less' : 'Show the whole summary'}
+        </button>
+      )}
+    </div>
+  );
+}
+
 function Header(props: {
   incident: IncidentView;
   at: PointInTime;
@@ -203,54 +227,52 @@ function Header(props: {
         )}
         <span class="muted"> · updated {localDateTime(incident.updatedAt)}</span>
       </p>
-      <div class="header-body">
-        {incident.summary !== '' && <p class="summary">{incident.summary}</p>}
-        <dl class="facts-grid">
-          {incident.victims.length > 0 && (
-            <>
-              <dt>Victims</dt>
-              <dd>{incident.victims.join(', ')}</dd>
-            </>
-          )}
-          {incident.threatActors.length > 0 && (
-            <>
-              <dt>Threat actors</dt>
-              <dd>{incident.threatActors.join(', ')}</dd>
-            </>
-          )}
-          {(impact.organisations !== undefined || impact.records !== undefined || impact.lossUsd !== undefined) && (
-            <>
-              <dt>Impact</dt>
-              <dd>
-                {[
-                  impact.organisations !== undefined ? `${numberText(impact.organisations)} organisations` : '',
-                  impact.records !== undefined ? `${numberText(impact.records)} records` : '',
-                  impact.lossUsd !== undefined ? `US$ ${numberText(impact.lossUsd)} lost` : '',
-                ]
-                  .filter(Boolean)
-                  .join(' · ')}
-              </dd>
-            </>
-          )}
-          {incident.links.length > 0 && (
-            <>
-              <dt>Related incidents</dt>
-              <dd>
-                <ul class="inline">
-                  {incident.links.map((link) => (
-                    <li key={link.incidentId}>
-                      <a href={`/incidents/${link.incidentId}${timeSearch(at)}`} onClick={followLink}>
-                        {link.incidentId}
-                      </a>{' '}
-                      <span class="muted">({humanize(link.relation)})</span>
-                    </li>
-                  ))}
-                </ul>
-              </dd>
-            </>
-          )}
-        </dl>
-      </div>
+      {incident.summary !== '' && <Summary text={incident.summary} />}
+      <dl class="facts-row">
+        {incident.victims.length > 0 && (
+          <div>
+            <dt>Victims</dt>
+            <dd>{incident.victims.join(', ')}</dd>
+          </div>
+        )}
+        {incident.threatActors.length > 0 && (
+          <div>
+            <dt>Threat actors</dt>
+            <dd>{incident.threatActors.join(', ')}</dd>
+          </div>
+        )}
+        {(impact.organisations !== undefined || impact.records !== undefined || impact.lossUsd !== undefined) && (
+          <div>
+            <dt>Impact</dt>
+            <dd>
+              {[
+                impact.organisations !== undefined ? `${numberText(impact.organisations)} organisations` : '',
+                impact.records !== undefined ? `${numberText(impact.records)} records` : '',
+                impact.lossUsd !== undefined ? `US$ ${numberText(impact.lossUsd)} lost` : '',
+              ]
+                .filter(Boolean)
+                .join(' · ')}
+            </dd>
+          </div>
+        )}
+        {incident.links.length > 0 && (
+          <div>
+            <dt>Related incidents</dt>
+            <dd>
+              <ul class="inline">
+                {incident.links.map((link) => (
+                  <li key={link.incidentId}>
+                    <a href={`/incidents/${link.incidentId}${timeSearch(at)}`} onClick={followLink}>
+                      {link.incidentId}
+                    </a>{' '}
+                    <span class="muted">({humanize(link.relation)})</span>
+                  </li>
+                ))}
+              </ul>
+            </dd>
+          </div>
+        )}
+      </dl>
     </header>
   );
 }
