@@ -15,8 +15,8 @@ import { ARTIFACTS, describeBrowser, openPage, type WatchedPage } from './suppor
  */
 const EXAMPLES = join(__dirname, '..', 'examples', 'incidents');
 const STORM = 'storm-0558';
-/** A browser on a busy machine: each test gets a minute and a half; nothing waits a fixed time. */
-const BROWSER_TEST_MS = 90_000;
+/** A browser on a busy machine: each test gets two minutes (axe four); nothing waits a fixed time. */
+const BROWSER_TEST_MS = 120_000;
 
 describeBrowser('web page (e2e, headless Chromium)', (browser) => {
   let app: TestApp;
@@ -345,7 +345,7 @@ describeBrowser('web page (e2e, headless Chromium)', (browser) => {
       await page.locator('table.history tbody tr').first().waitFor();
       expect(await serious()).toEqual([]);
     },
-    BROWSER_TEST_MS,
+    2 * BROWSER_TEST_MS,
   );
 
   it(
@@ -366,7 +366,8 @@ describeBrowser('web page (e2e, headless Chromium)', (browser) => {
     BROWSER_TEST_MS,
   );
 
-  // Needs GET /v1/incidents/{id}/diff, which the time-model work adds to the service.
+  // Needs GET /v1/incidents/{id}/diff, which the time-model work adds to the service; until then the page shows the
+  // two views side by side and this test fails.
   it(
     'shows what changed between two Known at dates from the diff route',
     async () => {
