@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { ApiError, type Api } from '../api';
 import { humanize, localDate } from '../format';
 import type { FactView, IncidentDiff, Page } from '../types';
@@ -123,9 +123,15 @@ function DiffView({ diff }: { diff: IncidentDiff }) {
  * "What changed" between two knownAt dates, from GET /v1/incidents/{id}/diff. A service without that route gets the
  * two timelines side by side instead; the page computes no difference itself.
  */
-export function DiffPanel({ api, incidentId }: { api: Api; incidentId: string }) {
-  const [from, setFrom] = useState('2023-10-01');
-  const [to, setTo] = useState(new Date().toISOString().slice(0, 10));
+export function DiffPanel({ api, incidentId, dates }: { api: Api; incidentId: string; dates: string[] }) {
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  // Until the reader picks, compare the last two days on which public knowledge changed.
+  useEffect(() => {
+    if (dates.length === 0) return;
+    setFrom((current) => current || (dates.at(-2) ?? dates[0]));
+    setTo((current) => current || (dates.at(-1) ?? dates[0]));
+  }, [dates]);
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const [busy, setBusy] = useState(false);
 

@@ -158,7 +158,7 @@ export function IncidentPage(props: { api: Api; session: Session; id: string; se
           <FactList facts={loaded.facts} onCorrect={canWrite ? setCorrecting : undefined} />
         </section>
       )}
-      {loaded !== null && <DiffPanel api={api} incidentId={id} />}
+      {loaded !== null && <DiffPanel api={api} incidentId={id} dates={dates} />}
       {canWrite && loaded !== null && (
         <section class="panel" aria-labelledby="write-title">
           <h2 id="write-title">Add to the record</h2>
