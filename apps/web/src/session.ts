@@ -36,7 +36,11 @@ export function sessionOf(raw: string, now = Date.now()): SessionResult {
     return { session: null, message: 'That does not look like a token (three dot-separated parts).' };
   const expiresAt = typeof claims.exp === 'number' ? claims.exp * 1000 : undefined;
   if (expiresAt !== undefined && expiresAt <= now) {
-    return { session: null, message: 'Your token has expired. Ask for a new one with npm run -s token -- --url.' };
+    return {
+      session: null,
+      message:
+        'Your token has expired. Get a new sign-in link (npm run -s token -- --scopes incidents:read --sub <you> --url) or paste a new token.',
+    };
   }
   const scope = typeof claims.scope === 'string' ? claims.scope : '';
   return {
