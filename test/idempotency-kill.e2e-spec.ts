@@ -124,7 +124,7 @@ describe(`Idempotency-Key retried after kill -9 on ${ON_POSTGRES ? 'PostgreSQL' 
     const all = work.flat();
     // Every request again, all at once: each answers 201; an acknowledged one replays its first answer exactly.
     const retried = await Promise.all(all.map(send));
-    const wrong = all.flatMap((request, i) => {
+    const wrong = all.flatMap((request, i): unknown[] => {
       const response = retried[i];
       const before = acknowledged.get(request.key);
       if (response.status !== 201) return [{ key: request.key, status: response.status, body: response.body }];
