@@ -23,6 +23,7 @@ const MAX_SECONDS = 60 * 60;
 const MAX_RATE = 200;
 const MAX_IN_FLIGHT = 32;
 const MAX_INCIDENTS = 300;
+const SEED_INCIDENTS = 20;
 /** Least time the API serves between a restart and the next kill. */
 const STEADY_MS = 3_000;
 const API_ENTRY = join(__dirname, '..', 'apps', 'api', 'src', 'main.js');
@@ -298,6 +299,15 @@ async function main(): Promise<void> {
         await call('GET', `/v1/events?after=${Math.max(0, (acks.at(-1)?.position ?? 0) - 50)}&limit=50`);
       else await call('GET', `/v1/incidents/${incident}`);
     };
+
+    // A few incidents first, one at a time, so that concurrent facts spread over several streams from the start.
+    for (let n = 0; n < SEED_INCIDENTS; n += 1) {
+      const id = `soak-${run}-seed-${n}`;
+      const response = await call('POST', '/v1/incidents', { id, title: `Soak seed ${n}`, category: 'other' });
+      if (response?.status !== 201) throw new Error(`opening ${id} answered ${response?.status}`);
+      incidents.push(id);
+      acks.push({ kind: 'opened', incidentId: id, position: response.body.position });
+    }
 
     const started = Date.now();
     const endAt = started + options.seconds * 1000;
