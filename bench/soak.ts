@@ -413,6 +413,7 @@ async function main(): Promise<void> {
         caughtUp: reader.lastId >= head,
       })),
       relay: kafka ? { lag: relayLag ?? null, topic: env.KAFKA_TOPIC_EVENTS } : 'off (KAFKA_BROKERS not set)',
+      store: env.EVENT_STORE === 'postgres' ? `postgres, schema ${env.DATABASE_SCHEMA}` : (env.EVENT_STORE ?? 'sqlite'),
     };
     print(summary);
     if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
@@ -426,7 +427,7 @@ async function main(): Promise<void> {
 
 function print(summary: Record<string, unknown>): void {
   const lines = [
-    `soak: ${summary.seconds} s at ${summary.rate} requests/s, ${summary.kills} kills of the API`,
+    `soak: ${summary.seconds} s at ${summary.rate} requests/s, ${summary.kills} kills of the API, store ${summary.store}`,
     `requests: ${summary.requests} (skipped at the concurrency limit: ${summary.skippedAtConcurrencyLimit})`,
     `answers by status: ${JSON.stringify(summary.statuses)}`,
     `latency: p50 ${summary.p50Ms} ms, p99 ${summary.p99Ms} ms`,

@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { dropSchema, freshSchemaName } from '../libs/event-store/src/contract/postgres.fixture';
 import { buildProject } from './support/api-process';
 
 const SECONDS = 30;
+const ON_POSTGRES = process.env.EVENT_STORE === 'postgres';
 
 /**
  * The soak run (`npm run soak`), 30 s of it: the compiled bench/soak.js drives the real API process on loopback
@@ -14,6 +16,8 @@ const SECONDS = 30;
 describe(`soak smoke: ${SECONDS} s with two kills of the API (e2e, real process)`, () => {
   let buildDir: string;
   let soak: string;
+  // On PostgreSQL the run writes to a schema of its own, dropped afterwards.
+  const schema = freshSchemaName();
 
   beforeAll(async () => {
     ({ dir: buildDir } = await buildProject('soak'));
@@ -21,7 +25,8 @@ describe(`soak smoke: ${SECONDS} s with two kills of the API (e2e, real process)
     if (!existsSync(soak)) throw new Error(`tsc emitted no ${soak}`);
   }, 300_000);
 
-  afterAll(() => {
+  afterAll(async () => {
+    if (ON_POSTGRES) await dropSchema(schema);
     if (buildDir) rmSync(buildDir, { recursive: true, force: true });
   });
 
@@ -31,7 +36,11 @@ describe(`soak smoke: ${SECONDS} s with two kills of the API (e2e, real process)
         execFile(
           process.execPath,
           [soak, '--seconds', String(SECONDS), '--rate', '40', '--json'],
-          { timeout: 240_000, maxBuffer: 16 * 1024 * 1024 },
+          {
+            timeout: 240_000,
+            maxBuffer: 16 * 1024 * 1024,
+            env: { ...process.env, ...(ON_POSTGRES && { DATABASE_SCHEMA: schema }) },
+          },
           (error, out, err) =>
             resolve({ code: error ? ((error.code as number | null) ?? 1) : 0, stdout: out, stderr: err }),
         );
