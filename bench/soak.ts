@@ -376,8 +376,8 @@ async function main(): Promise<void> {
     });
     const head = Math.max(0, ...log.keys());
 
-    // Give the SSE readers and the relay a bounded time to reach the head.
-    const catchUpBy = Date.now() + 20_000;
+    // Give the SSE readers and the relay a bounded time (a minute) to reach the head.
+    const catchUpBy = Date.now() + 60_000;
     let relayLag = kafka ? await api.metric('relay_lag_events') : undefined;
     while (Date.now() < catchUpBy) {
       relayLag = kafka ? await api.metric('relay_lag_events') : undefined;
