@@ -376,7 +376,7 @@ describeBrowser('web page (e2e, headless Chromium)', (browser) => {
       await page.getByLabel('From (known at)').fill('2023-10-01');
       await page.getByLabel('To (known at)').fill('2024-06-01');
       await page.getByRole('button', { name: 'Compare' }).click();
-      const changed = page.locator('section', { has: page.getByRole('heading', { name: 'Facts changed' }) });
+      const changed = page.getByRole('region', { name: 'Facts changed' });
       await changed.waitFor({ timeout: 10_000 });
       const capture = changed.locator('li.diff-changed', { hasText: 'key capture' });
       expect(await capture.getByText('confidence').count()).toBeGreaterThan(0);
