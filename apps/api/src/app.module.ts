@@ -11,10 +11,11 @@ import { MetricsController } from './health/metrics.controller';
 import { ReadinessChecks } from './health/readiness';
 import { RequestLogMiddleware } from './http/request-log.middleware';
 import { IncidentsController } from './incidents/incidents.controller';
+import { ProjectionsController } from './incidents/projections.controller';
 import { ReadYourWrites } from './incidents/read-your-writes';
 import { WebModule } from './web/web.module';
 
-const CONTROLLERS = [IncidentsController, EventsController, HealthController, MetricsController];
+const CONTROLLERS = [IncidentsController, ProjectionsController, EventsController, HealthController, MetricsController];
 
 @Module({})
 export class AppModule implements NestModule {

@@ -7,7 +7,8 @@ export type DomainErrorCode =
   | 'duplicate-link'
   | 'status-order'
   | 'asserted-before-fact'
-  | 'asserted-before-incident';
+  | 'asserted-before-incident'
+  | 'still-unreadable';
 
 export interface FieldViolation {
   field: string;

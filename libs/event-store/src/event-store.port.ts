@@ -21,6 +21,11 @@ export interface StoredEvent {
   recordedAt: string;
   data: unknown;
   metadata: Record<string, unknown>;
+  /**
+   * Set when the stored bytes cannot be decoded (say, data that is not JSON): the event is still delivered, in its
+   * place, with `data` null, so readers can set it aside instead of stopping on it.
+   */
+  unreadable?: string;
 }
 
 export interface AppendResult {

@@ -51,16 +51,23 @@ CREATE TABLE IF NOT EXISTS events (
 `;
 
 function toStored(row: EventRow): StoredEvent {
-  return {
+  const event: StoredEvent = {
     eventId: row.event_id,
     type: row.type,
     streamId: row.stream_id,
     version: row.version,
     position: BigInt(row.position),
     recordedAt: row.recorded_at,
-    data: JSON.parse(row.data),
-    metadata: JSON.parse(row.metadata),
+    data: null,
+    metadata: {},
   };
+  try {
+    event.data = JSON.parse(row.data);
+    event.metadata = JSON.parse(row.metadata) as Record<string, unknown>;
+  } catch {
+    event.unreadable = 'stored data or metadata is not valid JSON';
+  }
+  return event;
 }
 
 /**

@@ -32,3 +32,29 @@ export class IncidentNotFoundError extends Error {
     this.name = 'IncidentNotFoundError';
   }
 }
+
+/**
+ * The incident's read models are set aside because one of its events cannot be applied (a poison event): reads answer
+ * 503 naming the event until an administrator retries it.
+ */
+export class IncidentParkedError extends Error {
+  constructor(
+    readonly incidentId: string,
+    readonly eventId: string,
+    readonly position: bigint,
+  ) {
+    super(`Incident ${incidentId} is parked: event ${eventId} at position ${position} cannot be applied`);
+    this.name = 'IncidentParkedError';
+  }
+}
+
+/** The incident's stream holds an event that cannot be folded, so it cannot be read or changed until it is repaired. */
+export class IncidentUnreadableError extends Error {
+  constructor(
+    readonly incidentId: string,
+    reason: string,
+  ) {
+    super(`Incident ${incidentId} cannot be read: ${reason}`);
+    this.name = 'IncidentUnreadableError';
+  }
+}

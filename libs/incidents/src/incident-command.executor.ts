@@ -9,7 +9,12 @@ import {
 } from '@app/event-store';
 import { toRecordedEvent } from '@app/read-models';
 import { idempotencyScope, type CommandContext, type CommandResult } from './command-context';
-import { ConcurrencyExhaustedError, IdempotencyKeyReusedError, PreconditionFailedError } from './errors';
+import {
+  ConcurrencyExhaustedError,
+  IdempotencyKeyReusedError,
+  IncidentUnreadableError,
+  PreconditionFailedError,
+} from './errors';
 import { eventIdsFor } from './ids';
 import { advance, emptyEntry, idempotencyIndexKey, StreamCache, type StreamEntry } from './stream-cache';
 import { CLOCK, type Clock } from './tokens';
@@ -82,7 +87,13 @@ export class IncidentCommandExecutor {
   private async load(streamId: string, incidentId: string): Promise<StreamEntry> {
     const cached = this.cache.get(streamId) ?? emptyEntry();
     const newer = await this.store.readStream(streamId, { fromVersion: cached.version + 1 });
-    const entry = advance(cached, newer.map(toRecordedEvent), incidentId);
+    let entry: StreamEntry;
+    try {
+      entry = advance(cached, newer.map(toRecordedEvent), incidentId);
+    } catch (error) {
+      // A poison event in the stream: refuse the command (503) rather than fail it (500) or decide on a partial fold.
+      throw new IncidentUnreadableError(incidentId, error instanceof Error ? error.message : String(error));
+    }
     if (entry !== cached) this.cache.set(streamId, entry);
     return entry;
   }

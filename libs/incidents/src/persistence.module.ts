@@ -39,9 +39,13 @@ const OPENED_READ_MODELS = Symbol('OPENED_READ_MODELS');
     },
     {
       provide: PROJECTION_RUNNER,
-      inject: [EVENT_STORE, OPENED_READ_MODELS],
-      useFactory: (store: EventStore, opened: OpenedReadModels) =>
-        new ProjectionRunner(store, opened.store, { logger: new Logger('Projections'), lock: opened.lock }),
+      inject: [EVENT_STORE, OPENED_READ_MODELS, Metrics],
+      useFactory: (store: EventStore, opened: OpenedReadModels, metrics: Metrics) =>
+        new ProjectionRunner(store, opened.store, {
+          logger: new Logger('Projections'),
+          lock: opened.lock,
+          onParked: () => metrics.eventsParked.inc(),
+        }),
     },
     { provide: CLOCK, useValue: () => new Date() },
   ],

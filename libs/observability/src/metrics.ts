@@ -37,6 +37,18 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly eventsParked = new Counter({
+    name: 'projection_events_parked_total',
+    help: 'Events the projection could not apply; each parks its incident',
+    registers: [this.registry],
+  });
+
+  readonly incidentsParked = new Gauge({
+    name: 'projection_parked_incidents',
+    help: 'Incidents set aside by the projection until retried',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

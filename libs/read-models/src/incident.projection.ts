@@ -1,23 +1,31 @@
 import {
   evolve,
+  foldEvents,
   incidentIdOf,
   PersistentMap,
+  streamIdOf,
   type FactState,
   type IncidentState,
-  type RecordedEvent,
 } from '@app/domain';
-import type { StoredEvent } from '@app/event-store';
+import type { EventStore, StoredEvent } from '@app/event-store';
 import { toRecordedEvent } from './recorded-event';
-import { factKeyOf, type FactKey, type IncidentHeader, type ReadModelStore, type RowChanges } from './read-model.port';
+import {
+  factKeyOf,
+  type FactKey,
+  type IncidentHeader,
+  type ParkedIncident,
+  type ReadModelStore,
+  type RowChanges,
+} from './read-model.port';
 
 /** The incident read models: named and versioned; a new version is built beside the old one (see ProjectionRunner). */
 export const INCIDENT_PROJECTION = { name: 'incidents', version: 2 } as const;
 export const INCIDENT_PROJECTION_NAME = `${INCIDENT_PROJECTION.name}.v${INCIDENT_PROJECTION.version}`;
 
 /** The fact an event is about, if any: a fact event, a correction, an erratum or a retraction. */
-function factIdOf(event: RecordedEvent): string | undefined {
-  const data = event.data as { factId?: unknown };
-  return typeof data.factId === 'string' ? data.factId : undefined;
+function factIdOf(data: unknown): string | undefined {
+  const factId = (data as { factId?: unknown } | null)?.factId;
+  return typeof factId === 'string' ? factId : undefined;
 }
 
 interface Working {
@@ -34,16 +42,27 @@ interface Working {
  * with the incident. Idempotent per stream version: an event at or below the stored version of its incident changes
  * nothing.
  */
-export async function projectBatch(readModels: ReadModelStore, batch: StoredEvent[], after: bigint): Promise<void> {
-  if (batch.length === 0) return;
-  const events = batch.filter((stored) => stored.streamId.startsWith('incident-')).map(toRecordedEvent);
-  const ids = [...new Set(events.map((event) => incidentIdOf(event.streamId)))];
+export async function projectBatch(
+  readModels: ReadModelStore,
+  batch: StoredEvent[],
+  after: bigint,
+  now: () => string = () => new Date().toISOString(),
+): Promise<ParkedIncident[]> {
+  if (batch.length === 0) return [];
+  const stored = batch.filter((event) => event.streamId.startsWith('incident-'));
+  const ids = [...new Set(stored.map((event) => incidentIdOf(event.streamId)))];
   const factKeys: FactKey[] = [];
-  for (const event of events) {
-    const factId = factIdOf(event);
+  for (const event of stored) {
+    const factId = factIdOf(event.data);
     if (factId !== undefined) factKeys.push({ incidentId: incidentIdOf(event.streamId), factId });
   }
-  const [headers, facts] = await Promise.all([readModels.loadHeaders(ids), readModels.loadFacts(factKeys)]);
+  const [headers, facts, alreadyParked] = await Promise.all([
+    readModels.loadHeaders(ids),
+    readModels.loadFacts(factKeys),
+    readModels.parked(ids),
+  ]);
+  const parkedIds = new Set(alreadyParked.map((parked) => parked.incidentId));
+  const parkedNow: ParkedIncident[] = [];
   const working = new Map<string, Working>(
     ids.map((id) => [
       id,
@@ -52,11 +71,12 @@ export async function projectBatch(readModels: ReadModelStore, batch: StoredEven
   );
   const changedFacts = new Map<string, { incidentId: string; fact: FactState }>();
 
-  for (const event of events) {
-    const id = incidentIdOf(event.streamId);
+  for (const storedEvent of stored) {
+    const id = incidentIdOf(storedEvent.streamId);
+    if (parkedIds.has(id)) continue;
     const entry = working.get(id)!;
-    if (entry.header !== null && event.version <= entry.header.version) continue;
-    const factId = factIdOf(event);
+    if (entry.header !== null && storedEvent.version <= entry.header.version) continue;
+    const factId = factIdOf(storedEvent.data);
     const fact = factId === undefined ? undefined : facts.get(factKeyOf(id, factId));
     const state: IncidentState | null =
       entry.header === null
@@ -65,7 +85,23 @@ export async function projectBatch(readModels: ReadModelStore, batch: StoredEven
             ...entry.header,
             facts: fact === undefined ? PersistentMap.empty() : PersistentMap.from([[fact.factId, fact]]),
           };
-    const next = evolve(state, event);
+    let next: IncidentState | null;
+    try {
+      next = evolve(state, toRecordedEvent(storedEvent));
+    } catch (error) {
+      // A poison event: set its incident aside, leave its rows as they were before this batch, and go on.
+      parkedIds.add(id);
+      working.delete(id);
+      for (const [key, change] of [...changedFacts]) if (change.incidentId === id) changedFacts.delete(key);
+      parkedNow.push({
+        incidentId: id,
+        eventId: storedEvent.eventId,
+        position: storedEvent.position,
+        error: error instanceof Error ? error.message : String(error),
+        parkedAt: now(),
+      });
+      continue;
+    }
     if (next === null || next === state) continue;
     const { facts: nextFacts, ...header } = next;
     entry.statusChanged ||= entry.header === null || next.statusHistory !== entry.header.statusHistory;
@@ -90,6 +126,24 @@ export async function projectBatch(readModels: ReadModelStore, batch: StoredEven
         linksChanged: entry.linksChanged,
       })),
     facts: [...changedFacts.values()],
+    parked: parkedNow,
   };
   await readModels.commit(INCIDENT_PROJECTION_NAME, changes, batch[batch.length - 1].position, after);
+  return parkedNow;
+}
+
+/**
+ * Retries a parked incident: folds its whole stream again and, if every event now applies, replaces its rows and
+ * unparks it. Throws (and it stays parked) when an event still cannot be applied.
+ */
+export async function reprojectIncident(
+  store: EventStore,
+  readModels: ReadModelStore,
+  incidentId: string,
+): Promise<IncidentState> {
+  const events = await store.readStream(streamIdOf(incidentId));
+  const state = foldEvents(events.map(toRecordedEvent));
+  if (state === null) throw new Error(`Incident ${incidentId} has no events`);
+  await readModels.replaceIncident(INCIDENT_PROJECTION_NAME, state);
+  return state;
 }

@@ -17,6 +17,7 @@ import {
   type IncidentHeader,
   type IncidentSummaryRow,
   type ListFilter,
+  type ParkedIncident,
   type ReadModelStore,
   type RowChanges,
 } from './read-model.port';
@@ -66,6 +67,7 @@ export class PostgresReadModelStore implements ReadModelStore {
       fact: `${s}.fact_${v}`,
       technique: `${s}.fact_technique_${v}`,
       checkpoints: `${s}.read_model_checkpoints`,
+      parked: `${s}.parked_${v}`,
       indexPrefix: `incident_${v}`,
     };
   }
@@ -115,6 +117,9 @@ export class PostgresReadModelStore implements ReadModelStore {
           incident_id TEXT NOT NULL, fact_id TEXT NOT NULL, technique TEXT NOT NULL,
           PRIMARY KEY (incident_id, fact_id, technique));
         CREATE INDEX IF NOT EXISTS ${t.indexPrefix}_by_technique ON ${t.technique} (technique, incident_id);
+        CREATE TABLE IF NOT EXISTS ${t.parked} (
+          incident_id TEXT PRIMARY KEY, event_id TEXT NOT NULL, position BIGINT NOT NULL, error TEXT NOT NULL,
+          parked_at TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS ${t.checkpoints} (name TEXT PRIMARY KEY, position BIGINT NOT NULL);`);
     });
   }
@@ -192,83 +197,131 @@ export class PostgresReadModelStore implements ReadModelStore {
       const current = BigInt(rows[0].position);
       if (current !== expected) throw new CheckpointMovedError(projection, expected, current);
 
-      if (changes.headers.length > 0) {
-        const headers = changes.headers.map(({ header }) => {
-          const { stored, ...columns } = headerColumns(header);
-          return { ...columns, header: stored };
-        });
+      await this.writeRows(client, changes);
+      for (const parked of changes.parked ?? []) {
         await client.query(
-          `INSERT INTO ${t.incident} (id, title, category, status, updated_at, version, search, header)
-           SELECT id, title, category, status, "updatedAt", version, search, header
-           FROM jsonb_to_recordset($1::jsonb) AS x(id text, title text, category text, status text, "updatedAt" text,
-             version integer, search text, header jsonb)
-           ON CONFLICT (id) DO UPDATE SET title = excluded.title, category = excluded.category, status = excluded.status,
-             updated_at = excluded.updated_at, version = excluded.version, search = excluded.search, header = excluded.header`,
-          [JSON.stringify(headers)],
+          `INSERT INTO ${t.parked} (incident_id, event_id, position, error, parked_at) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (incident_id) DO UPDATE SET event_id = excluded.event_id, position = excluded.position,
+             error = excluded.error, parked_at = excluded.parked_at`,
+          [parked.incidentId, parked.eventId, parked.position.toString(), parked.error, parked.parkedAt],
         );
-        const statusOf = changes.headers.filter((change) => change.statusChanged).map((change) => change.header);
-        if (statusOf.length > 0) {
-          await client.query(`DELETE FROM ${t.period} WHERE incident_id = ANY($1)`, [statusOf.map((h) => h.id)]);
-          const periods = statusOf.flatMap((h) => h.statusHistory.map((period, seq) => ({ id: h.id, seq, period })));
-          await client.query(
-            `INSERT INTO ${t.period} (incident_id, seq, period)
-             SELECT id, seq, period FROM jsonb_to_recordset($1::jsonb) AS x(id text, seq integer, period jsonb)`,
-            [JSON.stringify(periods)],
-          );
-        }
-        const linksOf = changes.headers.filter((change) => change.linksChanged).map((change) => change.header);
-        if (linksOf.length > 0) {
-          await client.query(`DELETE FROM ${t.link} WHERE incident_id = ANY($1)`, [linksOf.map((h) => h.id)]);
-          const links = linksOf.flatMap((h) => h.links.map((link, seq) => ({ id: h.id, seq, link })));
-          if (links.length > 0) {
-            await client.query(
-              `INSERT INTO ${t.link} (incident_id, seq, link)
-               SELECT id, seq, link FROM jsonb_to_recordset($1::jsonb) AS x(id text, seq integer, link jsonb)`,
-              [JSON.stringify(links)],
-            );
-          }
-        }
-      }
-
-      if (changes.facts.length > 0) {
-        const facts = changes.facts.map(({ incidentId, fact }) => ({
-          incidentId,
-          factId: fact.factId,
-          sortMs: float8(sortMs(fact.occurredAt)),
-          latestMs: float8(latestMs(fact.occurredAt)),
-          position: fact.position,
-          retracted: fact.retraction !== null,
-          fact,
-        }));
-        await client.query(
-          `INSERT INTO ${t.fact} (incident_id, fact_id, sort_ms, latest_ms, position, retracted, fact)
-           SELECT "incidentId", "factId", "sortMs"::float8, "latestMs"::float8, position, retracted, fact
-           FROM jsonb_to_recordset($1::jsonb) AS x("incidentId" text, "factId" text, "sortMs" text, "latestMs" text,
-             position bigint, retracted boolean, fact jsonb)
-           ON CONFLICT (incident_id, fact_id) DO UPDATE SET sort_ms = excluded.sort_ms, latest_ms = excluded.latest_ms,
-             position = excluded.position, retracted = excluded.retracted, fact = excluded.fact`,
-          [JSON.stringify(facts)],
-        );
-        await client.query(
-          `DELETE FROM ${t.technique} t USING unnest($1::text[], $2::text[]) AS k(incident_id, fact_id)
-           WHERE t.incident_id = k.incident_id AND t.fact_id = k.fact_id`,
-          [changes.facts.map((f) => f.incidentId), changes.facts.map((f) => f.fact.factId)],
-        );
-        const techniques = changes.facts.flatMap(({ incidentId, fact }) =>
-          techniquesOf(fact).map((technique) => [incidentId, fact.factId, technique]),
-        );
-        if (techniques.length > 0) {
-          await client.query(
-            `INSERT INTO ${t.technique} (incident_id, fact_id, technique)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING`,
-            [techniques.map((r) => r[0]), techniques.map((r) => r[1]), techniques.map((r) => r[2])],
-          );
-        }
       }
       await client.query(`UPDATE ${t.checkpoints} SET position = $2 WHERE name = $1`, [
         projection,
         position.toString(),
       ]);
+    });
+  }
+
+  private async writeRows(client: PoolClient, changes: RowChanges): Promise<void> {
+    const t = this.t;
+    if (changes.headers.length > 0) {
+      const headers = changes.headers.map(({ header }) => {
+        const { stored, ...columns } = headerColumns(header);
+        return { ...columns, header: stored };
+      });
+      await client.query(
+        `INSERT INTO ${t.incident} (id, title, category, status, updated_at, version, search, header)
+         SELECT id, title, category, status, "updatedAt", version, search, header
+         FROM jsonb_to_recordset($1::jsonb) AS x(id text, title text, category text, status text, "updatedAt" text,
+           version integer, search text, header jsonb)
+         ON CONFLICT (id) DO UPDATE SET title = excluded.title, category = excluded.category, status = excluded.status,
+           updated_at = excluded.updated_at, version = excluded.version, search = excluded.search, header = excluded.header`,
+        [JSON.stringify(headers)],
+      );
+      const statusOf = changes.headers.filter((change) => change.statusChanged).map((change) => change.header);
+      if (statusOf.length > 0) {
+        await client.query(`DELETE FROM ${t.period} WHERE incident_id = ANY($1)`, [statusOf.map((h) => h.id)]);
+        const periods = statusOf.flatMap((h) => h.statusHistory.map((period, seq) => ({ id: h.id, seq, period })));
+        await client.query(
+          `INSERT INTO ${t.period} (incident_id, seq, period)
+           SELECT id, seq, period FROM jsonb_to_recordset($1::jsonb) AS x(id text, seq integer, period jsonb)`,
+          [JSON.stringify(periods)],
+        );
+      }
+      const linksOf = changes.headers.filter((change) => change.linksChanged).map((change) => change.header);
+      if (linksOf.length > 0) {
+        await client.query(`DELETE FROM ${t.link} WHERE incident_id = ANY($1)`, [linksOf.map((h) => h.id)]);
+        const links = linksOf.flatMap((h) => h.links.map((link, seq) => ({ id: h.id, seq, link })));
+        if (links.length > 0) {
+          await client.query(
+            `INSERT INTO ${t.link} (incident_id, seq, link)
+             SELECT id, seq, link FROM jsonb_to_recordset($1::jsonb) AS x(id text, seq integer, link jsonb)`,
+            [JSON.stringify(links)],
+          );
+        }
+      }
+    }
+
+    if (changes.facts.length > 0) {
+      const facts = changes.facts.map(({ incidentId, fact }) => ({
+        incidentId,
+        factId: fact.factId,
+        sortMs: float8(sortMs(fact.occurredAt)),
+        latestMs: float8(latestMs(fact.occurredAt)),
+        position: fact.position,
+        retracted: fact.retraction !== null,
+        fact,
+      }));
+      await client.query(
+        `INSERT INTO ${t.fact} (incident_id, fact_id, sort_ms, latest_ms, position, retracted, fact)
+         SELECT "incidentId", "factId", "sortMs"::float8, "latestMs"::float8, position, retracted, fact
+         FROM jsonb_to_recordset($1::jsonb) AS x("incidentId" text, "factId" text, "sortMs" text, "latestMs" text,
+           position bigint, retracted boolean, fact jsonb)
+         ON CONFLICT (incident_id, fact_id) DO UPDATE SET sort_ms = excluded.sort_ms, latest_ms = excluded.latest_ms,
+           position = excluded.position, retracted = excluded.retracted, fact = excluded.fact`,
+        [JSON.stringify(facts)],
+      );
+      await client.query(
+        `DELETE FROM ${t.technique} t USING unnest($1::text[], $2::text[]) AS k(incident_id, fact_id)
+         WHERE t.incident_id = k.incident_id AND t.fact_id = k.fact_id`,
+        [changes.facts.map((f) => f.incidentId), changes.facts.map((f) => f.fact.factId)],
+      );
+      const techniques = changes.facts.flatMap(({ incidentId, fact }) =>
+        techniquesOf(fact).map((technique) => [incidentId, fact.factId, technique]),
+      );
+      if (techniques.length > 0) {
+        await client.query(
+          `INSERT INTO ${t.technique} (incident_id, fact_id, technique)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING`,
+          [techniques.map((r) => r[0]), techniques.map((r) => r[1]), techniques.map((r) => r[2])],
+        );
+      }
+    }
+  }
+
+  async parked(incidentIds?: readonly string[]): Promise<ParkedIncident[]> {
+    const { rows } = await this.pool.query<{
+      incident_id: string;
+      event_id: string;
+      position: string;
+      error: string;
+      parked_at: string;
+    }>(
+      incidentIds === undefined
+        ? `SELECT * FROM ${this.t.parked} ORDER BY position`
+        : `SELECT * FROM ${this.t.parked} WHERE incident_id = ANY($1) ORDER BY position`,
+      incidentIds === undefined ? [] : [[...incidentIds]],
+    );
+    return rows.map((row) => ({
+      incidentId: row.incident_id,
+      eventId: row.event_id,
+      position: BigInt(row.position),
+      error: row.error,
+      parkedAt: row.parked_at,
+    }));
+  }
+
+  async replaceIncident(_projection: string, state: IncidentState): Promise<void> {
+    const { facts, ...header } = state;
+    await this.transaction(async (client) => {
+      await client.query(`DELETE FROM ${this.t.fact} WHERE incident_id = $1`, [state.id]);
+      await client.query(`DELETE FROM ${this.t.technique} WHERE incident_id = $1`, [state.id]);
+      await this.writeRows(client, {
+        headers: [{ header, statusChanged: true, linksChanged: true }],
+        facts: [...facts.values()].map((fact) => ({ incidentId: state.id, fact })),
+      });
+      await client.query(`DELETE FROM ${this.t.parked} WHERE incident_id = $1`, [state.id]);
     });
   }
 
@@ -336,7 +389,7 @@ export class PostgresReadModelStore implements ReadModelStore {
   async reset(projection: string): Promise<void> {
     const t = this.t;
     await this.transaction(async (client) => {
-      await client.query(`TRUNCATE ${t.incident}, ${t.period}, ${t.link}, ${t.fact}, ${t.technique}`);
+      await client.query(`TRUNCATE ${t.incident}, ${t.period}, ${t.link}, ${t.fact}, ${t.technique}, ${t.parked}`);
       await client.query(`DELETE FROM ${t.checkpoints} WHERE name = $1`, [projection]);
     });
   }

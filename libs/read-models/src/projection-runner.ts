@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { EventStore } from '@app/event-store';
 import { INCIDENT_PROJECTION_NAME, projectBatch } from './incident.projection';
-import { CheckpointMovedError, type ReadModelStore } from './read-model.port';
+import { CheckpointMovedError, type ParkedIncident, type ReadModelStore } from './read-model.port';
 
 export interface RunnerLogger {
   log(message: unknown, ...rest: unknown[]): void;
@@ -27,6 +27,8 @@ export interface ProjectionRunnerOptions {
   lock?: ProjectorLock;
   /** How often a process that does not project reads the shared checkpoint. */
   followIntervalMs?: number;
+  /** Called once for each incident a batch parks (its event cannot be applied). */
+  onParked?: (parked: ParkedIncident) => void;
 }
 
 /**
@@ -149,7 +151,17 @@ export class ProjectionRunner {
         let position = await this.readModels.checkpoint(INCIDENT_PROJECTION_NAME);
         this.advance(position);
         for await (const batch of this.store.subscribe({ after: position, signal: batches.signal })) {
-          await projectBatch(this.readModels, batch, position);
+          const parked = await projectBatch(this.readModels, batch, position);
+          for (const incident of parked) {
+            this.options.logger?.error({
+              msg: 'event cannot be projected; its incident is parked until retried',
+              incidentId: incident.incidentId,
+              eventId: incident.eventId,
+              position: incident.position.toString(),
+              error: incident.error,
+            });
+            this.options.onParked?.(incident);
+          }
           position = batch[batch.length - 1].position;
           this.lastError = undefined;
           this.advance(position);

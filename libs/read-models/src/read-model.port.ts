@@ -28,10 +28,21 @@ export interface FactKey {
   factId: string;
 }
 
+/** An incident the projection set aside because one of its events cannot be applied. */
+export interface ParkedIncident {
+  incidentId: string;
+  eventId: string;
+  position: bigint;
+  error: string;
+  parkedAt: string;
+}
+
 /** The rows one batch of events changes. Status periods and links are rewritten only when flagged. */
 export interface RowChanges {
   headers: { header: IncidentHeader; statusChanged: boolean; linksChanged: boolean }[];
   facts: { incidentId: string; fact: FactState }[];
+  /** Incidents parked by this batch: their rows stay as they were before it. */
+  parked?: ParkedIncident[];
 }
 
 export class CheckpointMovedError extends Error {
@@ -62,6 +73,13 @@ export interface ReadModelStore {
    * moved it (a rebuild, a second projector), nothing is written and CheckpointMovedError is thrown.
    */
   commit(projection: string, changes: RowChanges, position: bigint, expected: bigint): Promise<void>;
+  /** Parked incidents, all of them or those among `incidentIds`. */
+  parked(incidentIds?: readonly string[]): Promise<ParkedIncident[]>;
+  /**
+   * Replaces every row of one incident with a fold of its whole stream, and unparks it, without moving the
+   * checkpoint (events past it are skipped later by their version).
+   */
+  replaceIncident(projection: string, state: IncidentState): Promise<void>;
   /** The whole incident (header, periods, links, facts), or null. */
   loadIncident(incidentId: string): Promise<IncidentState | null>;
   list(filter: ListFilter): Promise<IncidentSummaryRow[]>;

@@ -16,6 +16,7 @@ import {
   type IncidentHeader,
   type IncidentSummaryRow,
   type ListFilter,
+  type ParkedIncident,
   type ReadModelStore,
   type RowChanges,
 } from './read-model.port';
@@ -29,6 +30,7 @@ const T = {
   link: `link_${V}`,
   fact: `fact_${V}`,
   technique: `fact_technique_${V}`,
+  parked: `parked_${V}`,
 };
 
 const SCHEMA = `
@@ -73,6 +75,13 @@ CREATE TABLE IF NOT EXISTS ${T.technique} (
   PRIMARY KEY (incident_id, fact_id, technique)
 );
 CREATE INDEX IF NOT EXISTS ${T.technique}_by_technique ON ${T.technique} (technique, incident_id);
+CREATE TABLE IF NOT EXISTS parked_${V} (
+  incident_id TEXT PRIMARY KEY,
+  event_id    TEXT NOT NULL,
+  position    TEXT NOT NULL,
+  error       TEXT NOT NULL,
+  parked_at   TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS checkpoints (
   name     TEXT PRIMARY KEY,
   position TEXT NOT NULL
@@ -136,6 +145,15 @@ export class SqliteReadModelStore implements ReadModelStore {
       insertTechnique: this.db.prepare(
         `INSERT OR IGNORE INTO ${T.technique} (incident_id, fact_id, technique) VALUES (?, ?, ?)`,
       ),
+      park: this.db.prepare(
+        `INSERT INTO ${T.parked} (incident_id, event_id, position, error, parked_at)
+         VALUES (@incidentId, @eventId, @position, @error, @parkedAt)
+         ON CONFLICT (incident_id) DO UPDATE SET event_id = excluded.event_id, position = excluded.position,
+           error = excluded.error, parked_at = excluded.parked_at`,
+      ),
+      unpark: this.db.prepare(`DELETE FROM ${T.parked} WHERE incident_id = ?`),
+      deleteIncidentFacts: this.db.prepare(`DELETE FROM ${T.fact} WHERE incident_id = ?`),
+      deleteIncidentTechniques: this.db.prepare(`DELETE FROM ${T.technique} WHERE incident_id = ?`),
       checkpoint: this.db.prepare<[string], { position: string }>('SELECT position FROM checkpoints WHERE name = ?'),
       saveCheckpoint: this.db.prepare(
         'INSERT INTO checkpoints (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position',
@@ -185,6 +203,49 @@ export class SqliteReadModelStore implements ReadModelStore {
     this.db.transaction(() => {
       const current = this.checkpointNow(projection);
       if (current !== expected) throw new CheckpointMovedError(projection, expected, current);
+      this.writeRows(changes);
+      for (const parked of changes.parked ?? [])
+        this.statements.park.run({ ...parked, position: parked.position.toString() });
+      this.statements.saveCheckpoint.run(projection, position.toString());
+    })();
+    if (changes.headers.length > 0) this.dropLegacyTables();
+  }
+
+  async replaceIncident(_projection: string, state: IncidentState): Promise<void> {
+    const { facts, ...header } = state;
+    this.db.transaction(() => {
+      this.statements.deleteIncidentFacts.run(state.id);
+      this.statements.deleteIncidentTechniques.run(state.id);
+      this.writeRows({
+        headers: [{ header, statusChanged: true, linksChanged: true }],
+        facts: [...facts.values()].map((fact) => ({ incidentId: state.id, fact })),
+      });
+      this.statements.unpark.run(state.id);
+    })();
+  }
+
+  async parked(incidentIds?: readonly string[]): Promise<ParkedIncident[]> {
+    const rows = this.db.prepare(`SELECT * FROM ${T.parked} ORDER BY position`).all() as {
+      incident_id: string;
+      event_id: string;
+      position: string;
+      error: string;
+      parked_at: string;
+    }[];
+    const wanted = incidentIds === undefined ? undefined : new Set(incidentIds);
+    return rows
+      .filter((row) => wanted === undefined || wanted.has(row.incident_id))
+      .map((row) => ({
+        incidentId: row.incident_id,
+        eventId: row.event_id,
+        position: BigInt(row.position),
+        error: row.error,
+        parkedAt: row.parked_at,
+      }));
+  }
+
+  private writeRows(changes: RowChanges): void {
+    {
       for (const { header, statusChanged, linksChanged } of changes.headers) {
         const { stored, ...columns } = headerColumns(header);
         this.statements.upsertHeader.run({ ...columns, header: JSON.stringify(stored) });
@@ -213,9 +274,7 @@ export class SqliteReadModelStore implements ReadModelStore {
         for (const technique of techniquesOf(fact))
           this.statements.insertTechnique.run(incidentId, fact.factId, technique);
       }
-      this.statements.saveCheckpoint.run(projection, position.toString());
-    })();
-    if (changes.headers.length > 0) this.dropLegacyTables();
+    }
   }
 
   private legacyDropped = false;

@@ -3,8 +3,8 @@ import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } f
 import type { Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { EVENT_STORE, type EventStore } from '@app/event-store';
-import { PROJECTION_RUNNER } from '@app/incidents';
-import type { ProjectionRunner } from '@app/read-models';
+import { PROJECTION_RUNNER, READ_MODELS } from '@app/incidents';
+import type { ProjectionRunner, ReadModelStore } from '@app/read-models';
 import { ReadinessChecks, type ReadinessCheck } from './readiness';
 
 @ApiTags('health')
@@ -13,6 +13,7 @@ export class HealthController {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(PROJECTION_RUNNER) private readonly runner: ProjectionRunner,
+    @Inject(READ_MODELS) private readonly readModels: ReadModelStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly extraChecks: ReadinessChecks,
   ) {}
@@ -45,6 +46,8 @@ export class HealthController {
           lag,
           position: Number(this.runner.checkpoint),
           projector: this.runner.isProjector,
+          // Parked incidents do not make the service unready: every other incident is served.
+          parked: (await this.readModels.parked()).length,
           store: this.config.readModelStore,
           ...(this.runner.failure !== undefined && { detail: 'projection is failing and retrying' }),
         };

@@ -1,8 +1,8 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { PROJECTION_RUNNER } from '@app/incidents';
+import { PROJECTION_RUNNER, READ_MODELS } from '@app/incidents';
 import { Metrics } from '@app/observability';
-import type { ProjectionRunner } from '@app/read-models';
+import type { ProjectionRunner, ReadModelStore } from '@app/read-models';
 
 @ApiTags('health')
 @Controller('metrics')
@@ -10,6 +10,7 @@ export class MetricsController {
   constructor(
     private readonly metrics: Metrics,
     @Inject(PROJECTION_RUNNER) private readonly runner: ProjectionRunner,
+    @Inject(READ_MODELS) private readonly readModels: ReadModelStore,
   ) {}
 
   @Get()
@@ -23,6 +24,7 @@ export class MetricsController {
       this.metrics.projectionLag.set(Number.NaN);
     }
     this.metrics.projectionPosition.set(Number(this.runner.checkpoint));
+    this.metrics.incidentsParked.set((await this.readModels.parked().catch(() => [])).length);
     return this.metrics.registry.metrics();
   }
 }

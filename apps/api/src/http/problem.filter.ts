@@ -6,6 +6,8 @@ import {
   ConcurrencyExhaustedError,
   IdempotencyKeyReusedError,
   IncidentNotFoundError,
+  IncidentParkedError,
+  IncidentUnreadableError,
   PreconditionFailedError,
 } from '@app/incidents';
 import { problem, sendProblem, type Problem } from './problem';
@@ -21,6 +23,7 @@ const DOMAIN_STATUS: Record<DomainError['code'], number> = {
   'status-order': 409,
   'asserted-before-fact': 409,
   'asserted-before-incident': 409,
+  'still-unreadable': 409,
 };
 
 /** Every error leaves as application/problem+json; anything unexpected is a 500 that says nothing about internals. */
@@ -69,6 +72,19 @@ export class ProblemFilter implements ExceptionFilter {
       ];
     }
     if (exception instanceof IncidentNotFoundError) return [problem(404, exception.message), {}];
+    if (exception instanceof IncidentParkedError) {
+      return [
+        problem(503, exception.message, {
+          incidentId: exception.incidentId,
+          eventId: exception.eventId,
+          position: Number(exception.position),
+        }),
+        { 'Retry-After': '60' },
+      ];
+    }
+    if (exception instanceof IncidentUnreadableError) {
+      return [problem(503, exception.message, { incidentId: exception.incidentId }), { 'Retry-After': '60' }];
+    }
     if (exception instanceof ConcurrencyExhaustedError)
       return [problem(503, exception.message), { 'Retry-After': '1' }];
     if (exception instanceof EventStoreUnavailableError) {

@@ -20,13 +20,8 @@ import {
   type StatusPeriod,
 } from '@app/domain';
 import { EVENT_STORE, type EventStore } from '@app/event-store';
-import {
-  toRecordedEvent,
-  type IncidentSummaryRow,
-  type ProjectionRunner,
-  type ReadModelStore,
-} from '@app/read-models';
-import { IncidentNotFoundError } from '../errors';
+import { toRecordedEvent, type IncidentSummaryRow, type ProjectionRunner, type ReadModelStore } from '@app/read-models';
+import { IncidentNotFoundError, IncidentParkedError, IncidentUnreadableError } from '../errors';
 import { PROJECTION_RUNNER, READ_MODELS } from '../tokens';
 
 export interface ListParams {
@@ -55,10 +50,12 @@ export class IncidentViews {
   async state(incidentId: string, at: PointInTime): Promise<IncidentState> {
     let state: IncidentState | null;
     if (at.asOf === undefined && at.knownAt === undefined && this.runner.serving) {
+      const [parked] = await this.readModels.parked([incidentId]);
+      if (parked !== undefined) throw new IncidentParkedError(incidentId, parked.eventId, parked.position);
       state = await this.readModels.loadIncident(incidentId);
     } else {
       const stored = await this.store.readStream(streamIdOf(incidentId), { toRecordedAt: at.asOf });
-      state = foldView(stored.map(toRecordedEvent), at);
+      state = foldOrRefuse(incidentId, () => foldView(stored.map(toRecordedEvent), at));
     }
     if (state === null) throw new IncidentNotFoundError(incidentId);
     return state;
@@ -85,10 +82,21 @@ export class IncidentViews {
    * everything is new.
    */
   async diff(incidentId: string, from: string, to: string, axis: 'knownAt' | 'asOf'): Promise<IncidentDiff> {
-    const events = (await this.store.readStream(streamIdOf(incidentId))).map(toRecordedEvent);
+    const stored = await this.store.readStream(streamIdOf(incidentId));
+    const events = foldOrRefuse(incidentId, () => stored.map(toRecordedEvent));
+    return this.diffOf(incidentId, events, from, to, axis);
+  }
+
+  private diffOf(
+    incidentId: string,
+    events: RecordedEvent[],
+    from: string,
+    to: string,
+    axis: 'knownAt' | 'asOf',
+  ): IncidentDiff {
     const view = (instant: string) => {
       const at: PointInTime = axis === 'asOf' ? { asOf: instant } : { knownAt: instant };
-      const state = foldView(events, at);
+      const state = foldOrRefuse(incidentId, () => foldView(events, at));
       return state === null ? null : incidentView(state, at);
     };
     const after = view(to);
@@ -115,14 +123,17 @@ export class IncidentViews {
     return { items, next };
   }
 
-  /** Reads the whole global log page by page, incident events only. */
+  /** Reads the whole global log page by page, incident events only; an unreadable event is passed over. */
   private async *incidentEvents(): AsyncGenerator<RecordedEvent> {
     let after = 0n;
     for (;;) {
       const page = await this.store.readAll({ after, limit: LOG_PAGE });
       if (page.length === 0) return;
       after = page[page.length - 1].position;
-      for (const stored of page) if (stored.streamId.startsWith('incident-')) yield toRecordedEvent(stored);
+      for (const stored of page) {
+        if (!stored.streamId.startsWith('incident-') || stored.unreadable !== undefined) continue;
+        yield toRecordedEvent(stored);
+      }
     }
   }
 
@@ -134,13 +145,26 @@ export class IncidentViews {
     let facts: Map<string, string> | undefined;
     if (at.knownAt !== undefined) {
       facts = new Map();
-      for await (const event of this.incidentEvents()) noteFactClaimTime(facts, event, at.asOf);
+      for await (const event of this.incidentEvents()) {
+        try {
+          noteFactClaimTime(facts, event, at.asOf);
+        } catch {
+          // A poison event; the second pass leaves its incident out.
+        }
+      }
     }
     const states = new Map<string, IncidentState | null>();
+    const unreadable = new Set<string>();
     for await (const event of this.incidentEvents()) {
-      if (!isInView(event, at, facts)) continue;
       const id = incidentIdOf(event.streamId);
-      states.set(id, evolve(states.get(id) ?? null, event));
+      if (unreadable.has(id)) continue;
+      try {
+        if (isInView(event, at, facts)) states.set(id, evolve(states.get(id) ?? null, event));
+      } catch {
+        // A poison event: the incident cannot be shown at any point in time, and the rest of the list can.
+        unreadable.add(id);
+        states.delete(id);
+      }
     }
     const q = params.q?.toLowerCase();
     const rows: IncidentSummaryRow[] = [];
@@ -169,6 +193,15 @@ export class IncidentViews {
         )
       : 0;
     return start < 0 ? [] : rows.slice(start, start + params.limit + 1);
+  }
+}
+
+/** Folding a stream with a poison event in it is a 503 naming the incident, never a 500. */
+function foldOrRefuse<T>(incidentId: string, fold: () => T): T {
+  try {
+    return fold();
+  } catch (error) {
+    throw new IncidentUnreadableError(incidentId, error instanceof Error ? error.message : String(error));
   }
 }
 
