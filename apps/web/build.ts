@@ -93,13 +93,10 @@ function page(assets: { script: string; style: string; icon: string }): string {
 `;
 }
 
+// Silent on success, like tsc before it: `npm run -s token` prints the token alone on stdout after this build.
 if (require.main === module) {
-  const started = Date.now();
-  buildWeb().then(
-    (built) => process.stdout.write(`web page built in ${Date.now() - started} ms: ${built.script}, ${built.style}\n`),
-    (error: unknown) => {
-      process.stderr.write(`web build failed: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exit(1);
-    },
-  );
+  buildWeb().catch((error: unknown) => {
+    process.stderr.write(`web build failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
 }

@@ -5,7 +5,7 @@ import { HistoryPage } from './pages/history-page';
 import { IncidentPage } from './pages/incident-page';
 import { ListPage } from './pages/list-page';
 import { followLink, routeOf, useLocation } from './router';
-import { forgetToken, saveToken, storedSession, type Session, type SessionResult } from './session';
+import { forgetToken, saveToken, type Session, type SessionResult } from './session';
 
 export function App({ initial }: { initial: SessionResult }) {
   const [session, setSession] = useState<Session | null>(initial.session);
@@ -85,8 +85,4 @@ export function App({ initial }: { initial: SessionResult }) {
       </main>
     </>
   );
-}
-
-export function initialSession(): SessionResult {
-  return storedSession();
 }

@@ -1,8 +1,8 @@
 import { render } from 'preact';
-import { App, initialSession } from './app';
-import { takeTokenFromFragment } from './session';
+import { App } from './app';
+import { storedSession, takeTokenFromFragment } from './session';
 import './styles.css';
 
 takeTokenFromFragment();
 const root = document.getElementById('app');
-if (root !== null) render(<App initial={initialSession()} />, root);
+if (root !== null) render(<App initial={storedSession()} />, root);

@@ -9,7 +9,10 @@ const ROW = 18;
 const TOP = 12;
 
 function isImprecise(fact: FactView): boolean {
-  return fact.uncertain ?? fact.approximate ?? /[?~%]/.test(fact.occurredAt);
+  // Services that report the flags are believed; older ones are read from the date as written.
+  if (fact.uncertain !== undefined || fact.approximate !== undefined)
+    return fact.uncertain === true || fact.approximate === true;
+  return /[?~%]/.test(fact.occurredAt);
 }
 
 /** Beside the mark where there is room (right, else left), else inside the bar. */

@@ -111,7 +111,6 @@ export function IncidentPage(props: { api: Api; session: Session; id: string; se
     document.title = `${loaded?.incident.title ?? id} · Incident timeline`;
   }, [loaded?.incident.title, id]);
 
-  const headingRef = useRef<HTMLHeadingElement>(null);
   const correctionRef = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (correcting !== null) correctionRef.current?.querySelector<HTMLElement>('h3')?.focus();
@@ -126,11 +125,7 @@ export function IncidentPage(props: { api: Api; session: Session; id: string; se
           All incidents
         </a>
       </p>
-      {loaded !== null ? (
-        <Header incident={loaded.incident} at={at} headingRef={headingRef} />
-      ) : (
-        <h1 ref={headingRef}>{id}</h1>
-      )}
+      {loaded !== null ? <Header incident={loaded.incident} at={at} /> : <h1>{id}</h1>}
       <div class="incident-bar">
         <p class={`live live-${feed}`} role="status">
           <span class="live-dot" aria-hidden="true" /> {LIVE_LABELS[feed]}
@@ -210,16 +205,12 @@ function Summary({ text }: { text: string }) {
   );
 }
 
-function Header(props: {
-  incident: IncidentView;
-  at: PointInTime;
-  headingRef: { current: HTMLHeadingElement | null };
-}) {
+function Header(props: { incident: IncidentView; at: PointInTime }) {
   const { incident, at } = props;
   const impact = incident.impact ?? {};
   return (
     <header class="incident-header">
-      <h1 ref={props.headingRef}>{incident.title}</h1>
+      <h1>{incident.title}</h1>
       <p class="meta">
         <code>{incident.id}</code> · {humanize(incident.category)} · <StatusBadge status={incident.status} />
         {incident.statusEffectiveAt !== null && (
