@@ -176,9 +176,14 @@ export function modelView(history: readonly HistoryEvent[], at: ModelPointInTime
 
   // A fact's original assertedAt: its own, unless a recorded erratum moved it (the last one that says so).
   const originalAssertedAt = new Map<string, number>();
-  for (const event of recorded) if (isFactRecorded(event)) originalAssertedAt.set(event.data.factId, claimAssertedAt(event));
+  for (const event of recorded)
+    if (isFactRecorded(event)) originalAssertedAt.set(event.data.factId, claimAssertedAt(event));
   for (const event of recorded) {
-    if (event.type === 'FactAmended' && typeof event.data.assertedAt === 'string' && originalAssertedAt.has(event.data.factId)) {
+    if (
+      event.type === 'FactAmended' &&
+      typeof event.data.assertedAt === 'string' &&
+      originalAssertedAt.has(event.data.factId)
+    ) {
       originalAssertedAt.set(event.data.factId, instantOf(event.data.assertedAt));
     }
   }
@@ -222,7 +227,11 @@ export function modelView(history: readonly HistoryEvent[], at: ModelPointInTime
 
   // Status: periods in valid time (effectiveAt, then position); the status at validAt is the last begun by then.
   const periods = [
-    { to: opening.event.data.status as string, effectiveAt: instantOf(opening.event.data.effectiveAt), position: opening.position },
+    {
+      to: opening.event.data.status as string,
+      effectiveAt: instantOf(opening.event.data.effectiveAt),
+      position: opening.position,
+    },
     ...kept
       .filter((entry) => entry.event.type === 'IncidentStatusChanged')
       .map((entry) => ({
@@ -242,14 +251,22 @@ export function modelView(history: readonly HistoryEvent[], at: ModelPointInTime
   const links = kept
     .filter((entry) => entry.event.type === 'IncidentLinked')
     .sort(byAsserted)
-    .map((entry) => ({ incidentId: entry.event.data.incidentId as string, relation: entry.event.data.relation as string }));
+    .map((entry) => ({
+      incidentId: entry.event.data.incidentId as string,
+      relation: entry.event.data.relation as string,
+    }));
 
   const timeline = kept
     .filter((entry) => isFactRecorded(entry.event))
     .map((entry) => foldFact(entry, kept, knownAt))
     .sort((a, b) => compareTimeline(a.view, a.position, b.view, b.position))
     .map((fact) => fact.view)
-    .filter((fact) => validAt === undefined || fact.occurredInterval.earliest === null || instantOf(fact.occurredInterval.earliest) <= validAt)
+    .filter(
+      (fact) =>
+        validAt === undefined ||
+        fact.occurredInterval.earliest === null ||
+        instantOf(fact.occurredInterval.earliest) <= validAt,
+    )
     .map((fact) => (validAt === undefined ? fact : { ...fact, settled: isSettled(fact, validAt) }));
 
   return {
@@ -283,7 +300,9 @@ function foldFact(original: KeptEvent, kept: KeptEvent[], knownAt: number | unde
   let sources: ModelSource[] = (data.sources ?? []).map(plainSource);
   const about = kept.filter((entry) => entry.event.data.factId === factId);
 
-  for (const erratum of about.filter((entry) => entry.event.type === 'FactAmended').sort((a, b) => a.position - b.position)) {
+  for (const erratum of about
+    .filter((entry) => entry.event.type === 'FactAmended')
+    .sort((a, b) => a.position - b.position)) {
     for (const field of FACT_FIELDS) {
       if (erratum.event.data.changes?.[field] !== undefined) fact[field] = erratum.event.data.changes[field];
     }
@@ -334,6 +353,9 @@ function compareTimeline(a: ModelFact, aPosition: number, b: ModelFact, bPositio
 /** Settled at validAt: neither approximate nor uncertain, and certainly over by then. */
 function isSettled(fact: ModelFact, validAt: number): boolean {
   return (
-    !fact.approximate && !fact.uncertain && fact.occurredInterval.latest !== null && instantOf(fact.occurredInterval.latest) <= validAt
+    !fact.approximate &&
+    !fact.uncertain &&
+    fact.occurredInterval.latest !== null &&
+    instantOf(fact.occurredInterval.latest) <= validAt
   );
 }
