@@ -53,6 +53,8 @@ export interface ModelStatusPeriod {
 }
 
 export interface ModelIncident {
+  /** When the incident itself became public: its opening's assertedAt. */
+  assertedAt: string;
   title: string;
   category: string;
   summary: string;
@@ -270,6 +272,7 @@ export function modelView(history: readonly HistoryEvent[], at: ModelPointInTime
     .map((fact) => (validAt === undefined ? fact : { ...fact, settled: isSettled(fact, validAt) }));
 
   return {
+    assertedAt: iso(opening.assertedAt),
     title: details.title as string,
     category: details.category as string,
     summary: details.summary as string,
