@@ -15,7 +15,8 @@ import {
  * claims, corrections asserted before and after others, errata, retractions, status changes inserted in valid time,
  * impact assessments, links) are sent over HTTP; each incident's stored history is fed to the model; then the live,
  * asOf, knownAt and validAt views must give the same answers in both. A bug in the service's fold cannot hide here
- * behind a test that reuses it. ORACLE_RUNS raises the number of runs; ORACLE_SEED picks another seed.
+ * behind a test that reuses it. ORACLE_RUNS sets the number of runs (5 or more: the test also requires every kind of
+ * command to have been accepted at least once); ORACLE_SEED picks another seed.
  */
 
 const RUNS = Number(process.env.ORACLE_RUNS ?? 20);
