@@ -394,7 +394,7 @@ const ENDPOINTS: Endpoint[] = [
       victims: names(LIMITS.victims),
       threatActors: names(LIMITS.threatActors),
       status: oneOf(STATUSES),
-      effectiveAt: invalid.instant,
+      effectiveAt: invalid.dateOrInstant,
     },
     success: 201,
   },
@@ -467,7 +467,7 @@ const ENDPOINTS: Endpoint[] = [
     pathIds: ['id'],
     valid: () => ({ status: 'investigating' }),
     required: ['status'],
-    fields: { status: oneOf(STATUSES), effectiveAt: invalid.instant, reason: text(1, LIMITS.reasonLength) },
+    fields: { status: oneOf(STATUSES), effectiveAt: invalid.dateOrInstant, reason: text(1, LIMITS.reasonLength) },
     success: 200,
   },
   {

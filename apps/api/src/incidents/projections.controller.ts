@@ -34,7 +34,7 @@ export class ProjectionsController {
     return { items: (await this.readModels.parked()).map(parkedView) };
   }
 
-  @Post('parked/:incidentId/retry')
+  @Post('parked/:id/retry')
   @Scopes('incidents:admin')
   @HttpCode(200)
   @ApiOperation({
@@ -43,7 +43,7 @@ export class ProjectionsController {
   @ApiOkResponse({ description: '{ incidentId, version, position }' })
   @ApiNotFoundResponse({ description: 'The incident is not parked' })
   @ApiConflictResponse({ description: 'An event still cannot be applied; the incident stays parked' })
-  async retry(@Param('incidentId', IncidentIdPipe) incidentId: string) {
+  async retry(@Param('id', IncidentIdPipe) incidentId: string) {
     const [parked] = await this.readModels.parked([incidentId]);
     if (parked === undefined) throw new DomainError('not-found', `Incident ${incidentId} is not parked`);
     try {
