@@ -878,7 +878,7 @@ const query = {
   }),
 };
 const pointInTime = {
-  asOf: query.instant,
+  asOf: query.dateOrInstant,
   knownAt: query.dateOrInstant,
   validAt: query.dateOrInstant,
   minPosition: query.position,
