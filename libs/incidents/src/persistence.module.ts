@@ -6,9 +6,8 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { APP_CONFIG, type AppConfig } from '@app/config';
+import { APP_CONFIG, prepareDataDir, secureDatabaseFile, type AppConfig } from '@app/config';
 import { EVENT_STORE, openEventStore, type EventStore } from '@app/event-store';
 import { InstrumentedEventStore, Metrics } from '@app/observability';
 import { ProjectionRunner, SqliteReadModelStore } from '@app/read-models';
@@ -16,7 +15,8 @@ import { CLOCK, PROJECTION_RUNNER, READ_MODELS } from './tokens';
 
 /**
  * The event store, the read models and the projection runner, opened from the configuration and closed in order on
- * shutdown (runner first, so no batch is cut off mid-transaction).
+ * shutdown (runner first, so no batch is cut off mid-transaction). DATA_DIR is made (or checked) private and every
+ * database file 0600 before a store opens it.
  */
 @Global()
 @Module({
@@ -24,15 +24,25 @@ import { CLOCK, PROJECTION_RUNNER, READ_MODELS } from './tokens';
     {
       provide: EVENT_STORE,
       inject: [APP_CONFIG, Metrics],
-      useFactory: async (config: AppConfig, metrics: Metrics) =>
-        new InstrumentedEventStore(await openEventStore(config), metrics),
+      useFactory: async (config: AppConfig, metrics: Metrics) => {
+        prepareDataDir(config.dataDir, { allowShared: config.dataDirAllowShared });
+        const file = join(config.dataDir, 'events.db');
+        if (config.eventStore === 'sqlite') secureDatabaseFile(file);
+        const store = await openEventStore(config);
+        if (config.eventStore === 'sqlite') secureDatabaseFile(file);
+        return new InstrumentedEventStore(store, metrics);
+      },
     },
     {
       provide: READ_MODELS,
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => {
-        mkdirSync(config.dataDir, { recursive: true });
-        return new SqliteReadModelStore(join(config.dataDir, 'read-models.db'));
+        prepareDataDir(config.dataDir, { allowShared: config.dataDirAllowShared });
+        const file = join(config.dataDir, 'read-models.db');
+        secureDatabaseFile(file);
+        const readModels = new SqliteReadModelStore(file);
+        secureDatabaseFile(file);
+        return readModels;
       },
     },
     {
