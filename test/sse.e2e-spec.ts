@@ -1,109 +1,14 @@
-import { EventEmitter } from 'node:events';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { EVENT_STORE, type EventStore, type StoredEvent } from '@app/event-store';
 import { ApiClient, startTestApp, type TestApp } from '@app/testing';
+import { SseClient } from './support/sse-client';
 
 /**
  * The SSE feeds over real HTTP: `id:` is the global position, a reconnect with Last-Event-ID gets exactly what it
  * missed, filters by incident and by category (as recorded at each event), heartbeats, refusal of bad input before
  * the stream starts, and a slow reader that loses nothing.
  */
-
-interface SseEvent {
-  id: string;
-  event: string;
-  data: any;
-}
-
-/** A minimal EventSource over fetch that records what it receives; `close()` disconnects like a closed tab. */
-class SseClient {
-  readonly events: SseEvent[] = [];
-  heartbeats = 0;
-  retry?: number;
-  private readonly changed = new EventEmitter();
-  private readonly controller = new AbortController();
-  private reading?: Promise<void>;
-
-  private constructor(readonly response: Response) {}
-
-  static async connect(url: string, token: string, headers: Record<string, string> = {}): Promise<SseClient> {
-    const controller = new AbortController();
-    const response = await fetch(url, {
-      headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream', ...headers },
-      signal: controller.signal,
-    });
-    const client = new SseClient(response);
-    client.controller.signal.addEventListener('abort', () => controller.abort());
-    if (response.ok) client.reading = client.read();
-    return client;
-  }
-
-  get ids(): number[] {
-    return this.events.map((event) => Number(event.id));
-  }
-
-  /** Resolves once `condition` holds, re-checked on every frame; fails with what arrived after `timeoutMs`. */
-  async until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-    if (condition()) return;
-    await new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (!condition()) return;
-        clearTimeout(timer);
-        this.changed.off('frame', check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.changed.off('frame', check);
-        reject(new Error(`condition not met within ${timeoutMs} ms; received ids ${this.ids.join(',')}`));
-      }, timeoutMs);
-      this.changed.on('frame', check);
-    });
-  }
-
-  async close(): Promise<void> {
-    this.controller.abort();
-    await this.reading;
-  }
-
-  private async read(): Promise<void> {
-    const reader = this.response.body!.getReader();
-    const decoder = new TextDecoder();
-    let buffer = '';
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        buffer += decoder.decode(value, { stream: true });
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          this.frame(buffer.slice(0, end));
-          buffer = buffer.slice(end + 2);
-        }
-      }
-    } catch (error) {
-      if (!this.controller.signal.aborted) throw error;
-    }
-  }
-
-  private frame(text: string): void {
-    const fields: Record<string, string> = {};
-    for (const line of text.split('\n')) {
-      if (line.startsWith(':')) {
-        if (line.startsWith(': heartbeat')) this.heartbeats += 1;
-        continue;
-      }
-      const colon = line.indexOf(':');
-      const name = line.slice(0, colon);
-      fields[name] = (fields[name] ?? '') + line.slice(colon + 1).replace(/^ /, '');
-    }
-    if (fields.retry !== undefined) this.retry = Number(fields.retry);
-    if (fields.data !== undefined) {
-      this.events.push({ id: fields.id, event: fields.event ?? 'message', data: JSON.parse(fields.data) });
-    }
-    this.changed.emit('frame');
-  }
-}
 
 describe('SSE feeds (e2e)', () => {
   let app: TestApp;

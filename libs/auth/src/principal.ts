@@ -5,6 +5,8 @@ export interface Principal {
   iss: string;
   sub: string;
   scopes: ReadonlySet<Scope>;
+  /** When the token stops being valid (its `exp`, in milliseconds since the epoch); absent when nothing expires. */
+  expiresAt?: number;
 }
 
 /** Why a request was refused authentication; for the audit log only, never for the caller. */

@@ -30,6 +30,8 @@ export class ProblemFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     const request = host.switchToHttp().getRequest<Request>();
     const [body, headers] = this.toProblem(exception, request);
+    // A Retry-After the refusing code chose (the rate limit, the feed caps) stays.
+    if (response.hasHeader('Retry-After')) delete headers['Retry-After'];
     if (body.status >= 500) {
       this.logger.error({
         msg: 'request failed',
