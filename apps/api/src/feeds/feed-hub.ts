@@ -1,4 +1,4 @@
-import { setTimeout as wait } from 'node:timers/promises';
+import { setImmediate as yieldToIo, setTimeout as wait } from 'node:timers/promises';
 import { incidentIdOf, type Category } from '@app/domain';
 import type { EventStore, StoredEvent } from '@app/event-store';
 import { historyEntry } from '@app/incidents';
@@ -110,6 +110,9 @@ export class FeedHub {
           for (const event of batch) {
             if (signal.aborted) return;
             await this.offer(event);
+            // Let sockets flush between events: a socket reports itself full until its writes complete, and a
+            // session counts what it holds back against its client's buffer.
+            await yieldToIo();
           }
           pause = FIRST_RETRY_MS;
         }
