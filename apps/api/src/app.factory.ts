@@ -4,7 +4,7 @@ import type { INestApplication, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { installAuthEdge } from '@app/auth';
+import { installAuthEdge, serveBehindDocsGate } from '@app/auth';
 import type { AppConfig } from '@app/config';
 import { AppModule } from './app.module';
 import { bodyErrorHandler, parseJson, requireJson, requireObjectBody } from './http/body.middleware';
@@ -53,7 +53,7 @@ function setUpOpenApi(app: INestApplication): void {
       .addBearerAuth()
       .build(),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
+  serveBehindDocsGate(app, () => SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' }));
 }
 
 /**

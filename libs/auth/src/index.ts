@@ -4,6 +4,7 @@ export * from './auth.guard';
 export * from './auth.module';
 export * from './authenticator';
 export * from './decorators';
+export * from './docs-gate';
 export * from './duration';
 export * from './issuer-registry';
 export * from './jwks-cache';
