@@ -9,6 +9,7 @@ import type { AppConfig } from '@app/config';
 import { AppModule } from './app.module';
 import { bodyErrorHandler, parseJson, requireJson, requireObjectBody } from './http/body.middleware';
 import { correlationMiddleware } from './http/correlation.middleware';
+import { securityHeaders } from './http/security-headers.middleware';
 import { PROBLEM_CONTENT_TYPE, problem } from './http/problem';
 import { ProblemFilter } from './http/problem.filter';
 import { createValidationPipe } from './http/validation';
@@ -26,6 +27,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   });
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(securityHeaders);
   app.use(correlationMiddleware);
   installAuthEdge(app);
   app.use(requireJson);

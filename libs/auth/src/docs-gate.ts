@@ -9,6 +9,7 @@ import { AuthenticationError } from './token-verifier';
 const PROBLEM_TYPES: Record<number, [slug: string, title: string]> = {
   401: ['unauthorized', 'Authentication is required'],
   403: ['forbidden', 'You are not allowed to do this'],
+  429: ['too-many-requests', 'Too many requests'],
   503: ['unavailable', 'Service temporarily unavailable'],
 };
 
@@ -30,19 +31,19 @@ export class DocsGate {
       (principal) => {
         request.principal = principal;
         if (principal.scopes.has('incidents:read')) return next();
-        send(response, scopeRefusal(['incidents:read']));
+        sendRefusal(response, scopeRefusal(['incidents:read']));
       },
       (error: unknown) => {
         if (!(error instanceof AuthenticationError)) return next(error);
         request.authFailure = error.reason;
-        send(response, authenticationRefusal(error.reason));
+        sendRefusal(response, authenticationRefusal(error.reason));
       },
     );
   };
 }
 
 /** The same application/problem+json shape as every other refusal of the API. */
-function send(response: Response, { exception, headers }: Refusal): void {
+export function sendRefusal(response: Response, { exception, headers }: Refusal): void {
   const status = exception.getStatus();
   const [slug, title] = PROBLEM_TYPES[status] ?? ['error', 'Error'];
   for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);

@@ -14,3 +14,5 @@ export * from './principal';
 export * from './principal-throttler.guard';
 export * from './scopes';
 export * from './token-verifier';
+export * from './anonymous-rate-limit';
+export * from './early-authentication';
