@@ -1,12 +1,4 @@
-import {
-  HttpException,
-  HttpStatus,
-  Inject,
-  Injectable,
-  Logger,
-  ServiceUnavailableException,
-  type OnModuleDestroy,
-} from '@nestjs/common';
+import { HttpException, HttpStatus, Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AuthenticationError, Authenticator, principalKey, type AuthState } from '@app/auth';
 import { APP_CONFIG, type AppConfig } from '@app/config';
@@ -14,6 +6,7 @@ import { streamIdOf, type Category } from '@app/domain';
 import { EVENT_STORE, type EventStore } from '@app/event-store';
 import { STATUS_CHANGE_TYPE } from '@app/feeds';
 import { Metrics } from '@app/observability';
+import { BusyException } from '../http/busy';
 import { ValidationProblemException } from '../http/validation';
 import type { FeedQueryDto } from './feed-query.dto';
 import { FeedHub, renderFrame, type EndReason } from './feed-hub';
@@ -141,7 +134,7 @@ export class FeedStreams implements OnModuleDestroy {
     }
     if (this.sessions.size >= maxSessions) {
       response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
-      throw new ServiceUnavailableException(
+      throw new BusyException(
         `The service holds ${maxSessions} open feed sessions, the most it serves (SSE_MAX_SESSIONS); ` +
           'retry after the number of seconds in Retry-After',
       );

@@ -8,6 +8,7 @@ import {
   IncidentNotFoundError,
   PreconditionFailedError,
 } from '@app/incidents';
+import { BusyException } from './busy';
 import { problem, sendProblem, type Problem } from './problem';
 import { ValidationProblemException } from './validation';
 
@@ -32,7 +33,7 @@ export class ProblemFilter implements ExceptionFilter {
     const [body, headers] = this.toProblem(exception, request);
     // A Retry-After the refusing code chose (the rate limit, the feed caps) stays.
     if (response.hasHeader('Retry-After')) delete headers['Retry-After'];
-    if (body.status >= 500) {
+    if (body.status >= 500 && !(exception instanceof BusyException)) {
       this.logger.error({
         msg: 'request failed',
         method: request.method,
