@@ -72,9 +72,7 @@ function answerUnparsableRequests(app: INestApplication): void {
     const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
     const body = JSON.stringify(
       problem(tooLarge ? 431 : 400, tooLarge ? 'The request head is too large' : 'The request could not be parsed', {
-        errors: [
-          { field: 'request', message: tooLarge ? 'head must be at most 16 KiB' : 'must be a valid HTTP request' },
-        ],
+        errors: [{ field: 'request', message: tooLarge ? 'head must be at most 16 KiB' : 'must be a valid HTTP request' }],
       }),
     );
     socket.end(
