@@ -48,6 +48,7 @@ export async function sseFanOutBenchmarks(dir: string): Promise<FanOutResult[]> 
     LOG_LEVEL: 'error',
     AUTH: 'off',
     SSE_MAX_SESSIONS_PER_PRINCIPAL: String(CLIENTS),
+    RATE_LIMIT_PER_MINUTE: '0',
   });
   const app = await createApp(config);
   await app.listen(0, '127.0.0.1');

@@ -27,8 +27,26 @@ export class EarlyAuthentication {
       (error: unknown) => {
         if (!(error instanceof AuthenticationError)) return next(error);
         request.authFailure = error.reason;
+        request.refusedRoute = routePattern(request);
         sendRefusal(response, authenticationRefusal(error.reason));
       },
     );
   };
+}
+
+interface RouterLayer {
+  route?: { path: string; _handlesMethod?: (method: string) => boolean };
+  match(path: string): boolean;
+}
+
+/** The route pattern Express would have chosen, for the audit line of a request refused before routing. */
+function routePattern(request: Request): string | undefined {
+  const stack = (request.app as unknown as { router?: { stack: RouterLayer[] } }).router?.stack ?? [];
+  const layer = stack.find(
+    (candidate) =>
+      candidate.route !== undefined &&
+      candidate.route._handlesMethod?.(request.method) === true &&
+      candidate.match(request.path),
+  );
+  return layer?.route?.path;
 }

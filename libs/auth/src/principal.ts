@@ -26,6 +26,8 @@ export type AuthFailure =
 export interface AuthState {
   principal?: Principal;
   authFailure?: AuthFailure;
+  /** The route pattern of a request refused before routing (the token check of /v1 runs before the body parser). */
+  refusedRoute?: string;
 }
 
 /** One key per principal, for rate limits and logs: the issuer and the subject, never anything from the token. */
