@@ -135,8 +135,8 @@ describe('SSE fan-out (e2e)', () => {
   });
 
   afterAll(async () => {
-    await app?.close();
     await Promise.all(clients.map((client) => client.close()));
+    await app?.close();
   });
 
   it(`serves ${SESSIONS} open sessions from one subscription to the store, each with every event`, async () => {
