@@ -11,6 +11,7 @@ import { loadConfig } from '@app/config';
 import { SqliteEventStore } from '@app/event-store';
 import { rebuildReadModels, SqliteReadModelStore } from '@app/read-models';
 import { createApp } from '../apps/api/src/app.factory';
+import { sseFanOutBenchmarks } from './sse-fanout';
 
 interface Result {
   name: string;
@@ -164,6 +165,7 @@ async function main() {
   try {
     await storeBenchmarks(dir);
     await httpBenchmarks(dir);
+    results.push(...(await sseFanOutBenchmarks(dir)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,109 +1,14 @@
-import { EventEmitter } from 'node:events';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { EVENT_STORE, type EventStore, type StoredEvent } from '@app/event-store';
 import { ApiClient, startTestApp, type TestApp } from '@app/testing';
+import { SseClient } from './support/sse-client';
 
 /**
  * The SSE feeds over real HTTP: `id:` is the global position, a reconnect with Last-Event-ID gets exactly what it
  * missed, filters by incident and by category (as recorded at each event), heartbeats, refusal of bad input before
- * the stream starts, and a slow reader that loses nothing.
+ * the stream starts, and a slow reader that is dropped with a reason, holds nobody back and loses nothing.
  */
-
-interface SseEvent {
-  id: string;
-  event: string;
-  data: any;
-}
-
-/** A minimal EventSource over fetch that records what it receives; `close()` disconnects like a closed tab. */
-class SseClient {
-  readonly events: SseEvent[] = [];
-  heartbeats = 0;
-  retry?: number;
-  private readonly changed = new EventEmitter();
-  private readonly controller = new AbortController();
-  private reading?: Promise<void>;
-
-  private constructor(readonly response: Response) {}
-
-  static async connect(url: string, token: string, headers: Record<string, string> = {}): Promise<SseClient> {
-    const controller = new AbortController();
-    const response = await fetch(url, {
-      headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream', ...headers },
-      signal: controller.signal,
-    });
-    const client = new SseClient(response);
-    client.controller.signal.addEventListener('abort', () => controller.abort());
-    if (response.ok) client.reading = client.read();
-    return client;
-  }
-
-  get ids(): number[] {
-    return this.events.map((event) => Number(event.id));
-  }
-
-  /** Resolves once `condition` holds, re-checked on every frame; fails with what arrived after `timeoutMs`. */
-  async until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-    if (condition()) return;
-    await new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (!condition()) return;
-        clearTimeout(timer);
-        this.changed.off('frame', check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.changed.off('frame', check);
-        reject(new Error(`condition not met within ${timeoutMs} ms; received ids ${this.ids.join(',')}`));
-      }, timeoutMs);
-      this.changed.on('frame', check);
-    });
-  }
-
-  async close(): Promise<void> {
-    this.controller.abort();
-    await this.reading;
-  }
-
-  private async read(): Promise<void> {
-    const reader = this.response.body!.getReader();
-    const decoder = new TextDecoder();
-    let buffer = '';
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        buffer += decoder.decode(value, { stream: true });
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          this.frame(buffer.slice(0, end));
-          buffer = buffer.slice(end + 2);
-        }
-      }
-    } catch (error) {
-      if (!this.controller.signal.aborted) throw error;
-    }
-  }
-
-  private frame(text: string): void {
-    const fields: Record<string, string> = {};
-    for (const line of text.split('\n')) {
-      if (line.startsWith(':')) {
-        if (line.startsWith(': heartbeat')) this.heartbeats += 1;
-        continue;
-      }
-      const colon = line.indexOf(':');
-      const name = line.slice(0, colon);
-      fields[name] = (fields[name] ?? '') + line.slice(colon + 1).replace(/^ /, '');
-    }
-    if (fields.retry !== undefined) this.retry = Number(fields.retry);
-    if (fields.data !== undefined) {
-      this.events.push({ id: fields.id, event: fields.event ?? 'message', data: JSON.parse(fields.data) });
-    }
-    this.changed.emit('frame');
-  }
-}
 
 describe('SSE feeds (e2e)', () => {
   let app: TestApp;
@@ -114,7 +19,8 @@ describe('SSE feeds (e2e)', () => {
 
   beforeAll(async () => {
     process.env.SSE_HEARTBEAT_MS = '200';
-    app = await startTestApp();
+    // A small buffer for clients that do not read, so the slow reader below is dropped well within its writes.
+    app = await startTestApp({ env: { SSE_CLIENT_BUFFER_BYTES: String(64 * 1024) } });
     api = new ApiClient(app.baseUrl, app.adminToken);
     store = app.app.get<EventStore>(EVENT_STORE);
   });
@@ -188,7 +94,7 @@ describe('SSE feeds (e2e)', () => {
     const client = await connect('/v1/feeds/status-changes?after=0&incidentId=sse-basic');
     expect(client.response.status).toBe(200);
     expect(client.response.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    expect(client.response.headers.get('cache-control')).toContain('no-cache');
+    expect(client.response.headers.get('cache-control')).toContain('no-store');
     await client.until(() => client.events.length === 2);
     expect(client.ids).toEqual([first, second]);
     expect(client.retry).toBeGreaterThan(0);
@@ -338,26 +244,43 @@ describe('SSE feeds (e2e)', () => {
     expect(writer.status).toBe(403);
   });
 
-  it('holds back for a slow reader and loses nothing once it reads again', async () => {
+  it('drops a reader that stops reading, with a reason, holding back no one; it resumes by Last-Event-ID losing nothing', async () => {
     const start = Number(await store.headPosition());
     const reader = await slowReader(`${app.baseUrl}/v1/feeds/events?after=${start}`, app.adminToken);
-    // 2,000 large events, so the socket buffers fill long before the reader looks.
-    const padding = 'x'.repeat(1900);
+    const fast = await connect(`/v1/feeds/events?after=${start}`);
+    // About 20 MB of events: several times what the socket buffers of both ends hold, and far more than the 64 KiB
+    // the server holds back for a client.
+    const padding = 'x'.repeat(50_000);
     let last = 0;
-    for (let n = 0; n < 20; n += 1) {
-      for (let version = 0; version < 100; version += 10) {
+    for (let n = 0; n < 40; n += 1) {
+      for (let version = 0; version < 10; version += 5) {
         const appended = await store.append(
           `incident-sse-slow-${n}`,
-          Array.from({ length: 10 }, (_, index) => slowEvent(n, version + index, padding)),
+          Array.from({ length: 5 }, (_, index) => slowEvent(n, version + index, padding)),
           version === 0 ? 'no-stream' : version - 1,
         );
         last = Number(appended.position);
       }
     }
-    expect(reader.received()).toBe(0);
-    const ids = await reader.resumeUntil(last);
-    expect(upTo(ids, last)).toEqual(await logIds(start, last, () => true));
-  });
+    const expected = await logIds(start, last, () => true);
+    expect(expected).toHaveLength(400);
+
+    // The reader that reads is not held back by the one that does not.
+    await fast.until(() => fast.ids.includes(last), 30_000);
+    expect(upTo(fast.ids, last)).toEqual(expected);
+
+    // What the slow reader got before it was dropped: a gapless prefix of the log, then the reason.
+    const cut = await reader.readToEnd();
+    expect(cut.ending).toMatchObject({ reason: 'slow-reader', detail: expect.stringContaining('Last-Event-ID') });
+    expect(cut.ids.length).toBeLessThan(expected.length);
+    expect(cut.ids).toEqual(expected.slice(0, cut.ids.length));
+
+    // Resumed from the last id it saw, it gets exactly the rest.
+    const lastSeen = cut.ids.length > 0 ? cut.ids[cut.ids.length - 1] : start;
+    const resumed = await connect(`/v1/feeds/events?after=${start}`, { 'Last-Event-ID': String(lastSeen) });
+    await resumed.until(() => resumed.ids.includes(last), 30_000);
+    expect([...cut.ids, ...upTo(resumed.ids, last)]).toEqual(expected);
+  }, 90_000);
 });
 
 /** A valid event of a synthetic incident, with a long text. */
@@ -397,10 +320,10 @@ function slowEvent(n: number, version: number, padding: string) {
 
 /**
  * A reader that does not read: the response is paused from the first byte, so the server sees a full socket, until
- * `resumeUntil(position)`, which reads on until that id arrives and resolves with every id received.
+ * `readToEnd()`, which reads on until the server ends the stream and resolves with every id received and the data
+ * of the final `end` event.
  */
 async function slowReader(url: string, token: string) {
-  const ids: number[] = [];
   let response!: IncomingMessage;
   const req = httpRequest(url, { headers: { authorization: `Bearer ${token}` } });
   await new Promise<void>((resolve, reject) => {
@@ -414,24 +337,24 @@ async function slowReader(url: string, token: string) {
   });
   expect(response.statusCode).toBe(200);
   return {
-    received: () => ids.length,
-    resumeUntil: (position: number) =>
-      new Promise<number[]>((resolve, reject) => {
+    readToEnd: () =>
+      new Promise<{ ids: number[]; ending: unknown }>((resolve, reject) => {
+        const ids: number[] = [];
+        let ending: unknown;
         let buffer = '';
         response.setEncoding('utf8');
         response.on('data', (chunk: string) => {
           buffer += chunk;
           let end: number;
           while ((end = buffer.indexOf('\n\n')) >= 0) {
-            const id = /^id: (\d+)$/m.exec(buffer.slice(0, end));
+            const frame = buffer.slice(0, end);
             buffer = buffer.slice(end + 2);
+            const id = /^id: (\d+)$/m.exec(frame);
             if (id) ids.push(Number(id[1]));
-          }
-          if (ids.includes(position)) {
-            req.destroy();
-            resolve(ids);
+            else if (frame.startsWith('event: end\n')) ending = JSON.parse(/^data: (.*)$/m.exec(frame)![1]);
           }
         });
+        response.once('end', () => resolve({ ids, ending }));
         response.once('error', reject);
         response.resume();
       }),

@@ -4,11 +4,12 @@ import type { INestApplication, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { installAuthEdge } from '@app/auth';
+import { installAuthEdge, serveBehindDocsGate } from '@app/auth';
 import type { AppConfig } from '@app/config';
 import { AppModule } from './app.module';
 import { bodyErrorHandler, parseJson, requireJson, requireObjectBody } from './http/body.middleware';
 import { correlationMiddleware } from './http/correlation.middleware';
+import { securityHeaders } from './http/security-headers.middleware';
 import { PROBLEM_CONTENT_TYPE, problem } from './http/problem';
 import { ProblemFilter } from './http/problem.filter';
 import { createValidationPipe } from './http/validation';
@@ -26,6 +27,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   });
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(securityHeaders);
   app.use(correlationMiddleware);
   installAuthEdge(app);
   app.use(requireJson);
@@ -53,7 +55,7 @@ function setUpOpenApi(app: INestApplication): void {
       .addBearerAuth()
       .build(),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
+  serveBehindDocsGate(app, () => SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' }));
 }
 
 /**

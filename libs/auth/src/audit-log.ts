@@ -51,7 +51,7 @@ export function auditRecord(request: Request & AuthState & { correlationId?: str
     time: new Date().toISOString(),
     actor: principal ? { iss: principal.iss, sub: principal.sub } : 'anonymous',
     method: request.method,
-    route: (request.route as { path?: string } | undefined)?.path ?? 'unmatched',
+    route: (request.route as { path?: string } | undefined)?.path ?? request.refusedRoute ?? 'unmatched',
     status: response.statusCode,
     outcome: response.writableFinished ? 'completed' : 'aborted',
     ms: Math.round(ms),

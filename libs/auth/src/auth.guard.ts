@@ -34,7 +34,8 @@ export class AuthGuard implements CanActivate {
     const policy = this.policyFor(context, request);
     if (policy.kind === 'public') return true;
     try {
-      request.principal = await this.authenticator.authenticate(request.headers);
+      // Verified already, before the body was read, on /v1.
+      request.principal ??= await this.authenticator.authenticate(request.headers);
     } catch (error) {
       if (!(error instanceof AuthenticationError)) throw error;
       request.authFailure = error.reason;

@@ -4,10 +4,12 @@ import { readFile } from 'node:fs/promises';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { APP_CONFIG, isLoopbackHost, type AppConfig } from '@app/config';
+import { AnonymousRateLimit } from './anonymous-rate-limit';
 import { AuditLog } from './audit-log';
 import { AuthGuard } from './auth.guard';
 import { Authenticator } from './authenticator';
 import { DocsGate } from './docs-gate';
+import { EarlyAuthentication } from './early-authentication';
 import { IssuerRegistryError, loadIssuerRegistryFile, type IssuerConfig } from './issuer-registry';
 import { fileJwksSource, httpJwksSource, type JwksSource } from './jwks-source';
 import { ensureLocalIssuer, LOCAL_ISSUER, localIssuerConfig } from './local-issuer';
@@ -106,10 +108,12 @@ export async function createTokenVerifier(config: AppConfig, shared?: SharedIssu
     Authenticator,
     AuditLog,
     DocsGate,
+    EarlyAuthentication,
+    AnonymousRateLimit,
     // Order matters: the principal must be known before the throttler counts it.
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_GUARD, useClass: PrincipalThrottlerGuard },
   ],
-  exports: [TokenVerifier, Authenticator, AuditLog, DocsGate],
+  exports: [TokenVerifier, Authenticator, AuditLog, DocsGate, EarlyAuthentication, AnonymousRateLimit],
 })
 export class AuthModule {}

@@ -65,6 +65,7 @@ describe('local issuer', () => {
       iss: LOCAL_ISSUER,
       sub: 'alice',
       scopes: new Set(['incidents:read', 'incidents:write']),
+      expiresAt: expect.any(Number),
     });
   });
 

@@ -5,6 +5,8 @@ export interface Principal {
   iss: string;
   sub: string;
   scopes: ReadonlySet<Scope>;
+  /** When the token stops being valid (its `exp`, in milliseconds since the epoch); absent when nothing expires. */
+  expiresAt?: number;
 }
 
 /** Why a request was refused authentication; for the audit log only, never for the caller. */
@@ -25,6 +27,8 @@ export type AuthFailure =
 export interface AuthState {
   principal?: Principal;
   authFailure?: AuthFailure;
+  /** The route pattern of a request refused before routing (the token check of /v1 runs before the body parser). */
+  refusedRoute?: string;
 }
 
 /** One key per principal, for rate limits and logs: the issuer and the subject, never anything from the token. */

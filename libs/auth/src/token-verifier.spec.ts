@@ -69,11 +69,16 @@ describe('TokenVerifier', () => {
     });
   });
 
-  it('returns the issuer, subject and known scopes of a valid token', async () => {
+  it('returns the issuer, subject, known scopes and expiry of a valid token', async () => {
     const principal = await verifier.verify(
       await sign(a, claims({ scope: 'incidents:read other:scope' }), { typ: 'at+jwt' }),
     );
-    expect(principal).toEqual({ iss: 'a.example', sub: 'alice', scopes: new Set(['incidents:read']) });
+    expect(principal).toEqual({
+      iss: 'a.example',
+      sub: 'alice',
+      scopes: new Set(['incidents:read']),
+      expiresAt: (NOW + 300) * 1000,
+    });
   });
 
   it('reads scopes from an scp array as some providers send them', async () => {

@@ -112,7 +112,7 @@ export class TokenVerifier {
     if (typeof sub !== 'string' || sub === '' || sub.length > MAX_SUBJECT_LENGTH) {
       throw new AuthenticationError('claims-refused');
     }
-    return { iss: issuer.config.iss, sub, scopes: grantedScopes(payload) };
+    return { iss: issuer.config.iss, sub, scopes: grantedScopes(payload), expiresAt: payload.exp! * 1000 };
   }
 }
 

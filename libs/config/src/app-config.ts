@@ -12,12 +12,24 @@ export interface AuthConfig {
   docsPublic: boolean;
   /** Requests per minute per principal; 0 means no limit. */
   rateLimitPerMinute: number;
+  /** Requests per minute per client address to the routes served without a token; 0 means no limit. */
+  anonymousRateLimitPerMinute: number;
+}
+
+/** Limits of the Server-Sent Events feeds. */
+export interface FeedsConfig {
+  maxSessions: number;
+  maxSessionsPerPrincipal: number;
+  clientBufferBytes: number;
+  tokenRecheckMs: number;
 }
 
 export interface AppConfig {
   host: string;
   port: number;
   dataDir: string;
+  /** Start even when DATA_DIR is open to group or others. */
+  dataDirAllowShared: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   eventStore: 'sqlite' | 'postgres' | 'eventstoredb';
   readModelStore: 'sqlite' | 'postgres';
@@ -30,6 +42,7 @@ export interface AppConfig {
   kafka?: { brokers: string[]; clientId: string; topicEvents: string; topicStatusChanges: string };
   relay: boolean;
   auth: AuthConfig;
+  feeds: FeedsConfig;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -54,6 +67,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     host: read(env, 'host')!,
     port: read(env, 'port')!,
     dataDir: isAbsolute(dataDir) ? dataDir : resolve(process.cwd(), dataDir),
+    dataDirAllowShared: read(env, 'dataDirAllowShared')!,
     logLevel: read(env, 'logLevel')!,
     eventStore: read(env, 'eventStore')!,
     readModelStore: read(env, 'readModelStore') ?? (read(env, 'eventStore') === 'postgres' ? 'postgres' : 'sqlite'),
@@ -65,6 +79,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     projections: read(env, 'projections')!,
     relay: read(env, 'relay')!,
     auth: readAuth(env),
+    feeds: {
+      maxSessions: read(env, 'sseMaxSessions')!,
+      maxSessionsPerPrincipal: read(env, 'sseMaxSessionsPerPrincipal')!,
+      clientBufferBytes: read(env, 'sseClientBufferBytes')!,
+      tokenRecheckMs: read(env, 'sseTokenRecheckMs')!,
+    },
   };
   if (!config.auth.enabled && !isLoopbackHost(config.host)) {
     throw new ConfigError(
@@ -113,6 +133,7 @@ function readAuth(env: Env): AuthConfig {
     metricsPublic: read(env, 'metricsPublic')!,
     docsPublic: read(env, 'docsPublic')!,
     rateLimitPerMinute: read(env, 'rateLimitPerMinute')!,
+    anonymousRateLimitPerMinute: read(env, 'anonymousRateLimitPerMinute')!,
   };
 }
 

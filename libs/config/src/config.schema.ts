@@ -141,6 +141,42 @@ export const SETTINGS = {
     '600',
     integer(0, 1_000_000),
   ),
+  anonymousRateLimitPerMinute: setting(
+    'ANONYMOUS_RATE_LIMIT_PER_MINUTE',
+    'Requests per minute per client address to the routes served without a token (/metrics, /docs*); 0 turns it off',
+    '120',
+    integer(0, 1_000_000),
+  ),
+  dataDirAllowShared: setting(
+    'DATA_DIR_ALLOW_SHARED',
+    'Start even when DATA_DIR is readable or writable by group or others (its database files stay 0600)',
+    'false',
+    bool,
+  ),
+  sseMaxSessions: setting(
+    'SSE_MAX_SESSIONS',
+    'Open SSE feed sessions the process serves in total; beyond it, 503',
+    '1000',
+    integer(1, 100_000),
+  ),
+  sseMaxSessionsPerPrincipal: setting(
+    'SSE_MAX_SESSIONS_PER_PRINCIPAL',
+    'Open SSE feed sessions per principal (iss and sub); beyond it, 429',
+    '10',
+    integer(1, 100_000),
+  ),
+  sseClientBufferBytes: setting(
+    'SSE_CLIENT_BUFFER_BYTES',
+    'Bytes of live events held for an SSE client that does not read; beyond it the client is dropped and resumes with Last-Event-ID',
+    '1048576',
+    integer(1024, 1_073_741_824),
+  ),
+  sseTokenRecheckMs: setting(
+    'SSE_TOKEN_RECHECK_MS',
+    "How often an open SSE session checks its token again (its issuer's keys may have been rotated away)",
+    '30000',
+    integer(100, 3_600_000),
+  ),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

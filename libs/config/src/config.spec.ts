@@ -20,6 +20,12 @@ describe('configuration', () => {
     [{ RATE_LIMIT_PER_MINUTE: '-1' }, 'RATE_LIMIT_PER_MINUTE'],
     [{ METRICS_PUBLIC: 'sometimes' }, 'METRICS_PUBLIC'],
     [{ AUTH_LOCAL_ISSUER: 'false' }, 'AUTH_ISSUERS_FILE'],
+    [{ DATA_DIR_ALLOW_SHARED: 'perhaps' }, 'DATA_DIR_ALLOW_SHARED'],
+    [{ SSE_MAX_SESSIONS: '0' }, 'SSE_MAX_SESSIONS'],
+    [{ SSE_MAX_SESSIONS_PER_PRINCIPAL: 'ten' }, 'SSE_MAX_SESSIONS_PER_PRINCIPAL'],
+    [{ SSE_CLIENT_BUFFER_BYTES: '10' }, 'SSE_CLIENT_BUFFER_BYTES'],
+    [{ SSE_TOKEN_RECHECK_MS: '5' }, 'SSE_TOKEN_RECHECK_MS'],
+    [{ ANONYMOUS_RATE_LIMIT_PER_MINUTE: '-3' }, 'ANONYMOUS_RATE_LIMIT_PER_MINUTE'],
   ])('refuses %j with a message naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid configuration: ${variable} `));
   });
@@ -33,7 +39,7 @@ describe('configuration', () => {
     });
   });
 
-  it('turns authentication on by default, with the local issuer, open health, metrics and docs, 600 requests a minute', () => {
+  it('turns authentication on by default, with the local issuer, open health, metrics and docs, 600 requests a minute (120 per address without a token)', () => {
     expect(loadConfig({}).auth).toEqual({
       enabled: true,
       audience: 'incident-timeline',
@@ -41,6 +47,18 @@ describe('configuration', () => {
       metricsPublic: true,
       docsPublic: true,
       rateLimitPerMinute: 600,
+      anonymousRateLimitPerMinute: 120,
+    });
+  });
+
+  it('keeps DATA_DIR private and bounds the SSE feeds by default', () => {
+    const config = loadConfig({});
+    expect(config.dataDirAllowShared).toBe(false);
+    expect(config.feeds).toEqual({
+      maxSessions: 1000,
+      maxSessionsPerPrincipal: 10,
+      clientBufferBytes: 1048576,
+      tokenRecheckMs: 30000,
     });
   });
 

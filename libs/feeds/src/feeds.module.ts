@@ -6,10 +6,9 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Gauge } from 'prom-client';
-import { APP_CONFIG, type AppConfig } from '@app/config';
+import { APP_CONFIG, prepareDataDir, secureDatabaseFile, type AppConfig } from '@app/config';
 import { EVENT_STORE, type EventStore } from '@app/event-store';
 import { Metrics } from '@app/observability';
 import { KafkaPublisher } from './kafka.publisher';
@@ -35,8 +34,12 @@ export function relayCheckpointName(kafka: KafkaConfig): string {
 
 export function openRelayState(config: AppConfig): RelayStateStore | null {
   if (!config.kafka || !config.relay) return null;
-  mkdirSync(config.dataDir, { recursive: true });
-  return new SqliteRelayCheckpoint(join(config.dataDir, 'relay.db'), relayCheckpointName(config.kafka));
+  prepareDataDir(config.dataDir, { allowShared: config.dataDirAllowShared });
+  const file = join(config.dataDir, 'relay.db');
+  secureDatabaseFile(file);
+  const state = new SqliteRelayCheckpoint(file, relayCheckpointName(config.kafka));
+  secureDatabaseFile(file);
+  return state;
 }
 
 export function createRelay(

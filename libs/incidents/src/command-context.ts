@@ -23,8 +23,15 @@ export interface CommandResult {
   replayed: boolean;
 }
 
-export function idempotencyScope(context: CommandContext): { scope: string; key: string } | undefined {
+/** An Idempotency-Key with the principal that sent it: keys of different principals never meet. */
+export interface IdempotencyScope {
+  iss: string;
+  sub: string;
+  key: string;
+}
+
+export function idempotencyScope(context: CommandContext): IdempotencyScope | undefined {
   return context.idempotencyKey === undefined
     ? undefined
-    : { scope: `${context.actor.iss}|${context.actor.sub}`, key: context.idempotencyKey };
+    : { iss: context.actor.iss, sub: context.actor.sub, key: context.idempotencyKey };
 }

@@ -12,16 +12,34 @@ export function uuidFromName(name: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/** What a name-based id derives from: the principal and its Idempotency-Key. */
+export interface IdempotencyName {
+  iss: string;
+  sub: string;
+  key: string;
+}
+
+/**
+ * The name an id derives from, one per principal and key. Ids stored before this encoding were named
+ * `<kind>:<iss>|<sub>:<key>`; that is kept where it is unambiguous (no `|` in the issuer, no `|` or `:` in the subject,
+ * the case of every issuer and subject this service has seen), so a retry across an upgrade names the same events and
+ * facts. Any other principal gets a JSON-encoded name under a prefix the old form cannot produce.
+ */
+function nameOf(kind: string, { iss, sub, key }: IdempotencyName): string {
+  if (!iss.includes('|') && !/[|:]/.test(sub)) return `${kind}:${iss}|${sub}:${key}`;
+  return `${kind}/v2:${JSON.stringify([iss, sub, key])}`;
+}
+
 /**
  * Event ids for a command. With an idempotency key they derive from the actor and the key, so a retried command
  * produces the same ids and the store itself refuses to write it twice.
  */
-export function eventIdsFor(count: number, idempotency?: { scope: string; key: string }): string[] {
+export function eventIdsFor(count: number, idempotency?: IdempotencyName): string[] {
   return Array.from({ length: count }, (_, index) =>
-    idempotency ? uuidFromName(`event:${idempotency.scope}:${idempotency.key}:${index}`) : randomUUID(),
+    idempotency ? uuidFromName(`${nameOf('event', idempotency)}:${index}`) : randomUUID(),
   );
 }
 
-export function factIdFor(idempotency?: { scope: string; key: string }): string {
-  return idempotency ? uuidFromName(`fact:${idempotency.scope}:${idempotency.key}`) : randomUUID();
+export function factIdFor(idempotency?: IdempotencyName): string {
+  return idempotency ? uuidFromName(nameOf('fact', idempotency)) : randomUUID();
 }

@@ -6,7 +6,8 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '@app/config';
+import { join } from 'node:path';
+import { APP_CONFIG, prepareDataDir, secureDatabaseFile, type AppConfig } from '@app/config';
 import { EVENT_STORE, openEventStore, type EventStore } from '@app/event-store';
 import { InstrumentedEventStore, Metrics } from '@app/observability';
 import { openReadModels, ProjectionRunner, type OpenedReadModels, type ReadModelStore } from '@app/read-models';
@@ -16,7 +17,8 @@ const OPENED_READ_MODELS = Symbol('OPENED_READ_MODELS');
 
 /**
  * The event store, the read models and the projection runner, opened from the configuration and closed in order on
- * shutdown (runner first, so no batch is cut off mid-transaction).
+ * shutdown (runner first, so no batch is cut off mid-transaction). DATA_DIR is made (or checked) private and every
+ * database file 0600 before a store opens it.
  */
 @Global()
 @Module({
@@ -24,13 +26,27 @@ const OPENED_READ_MODELS = Symbol('OPENED_READ_MODELS');
     {
       provide: EVENT_STORE,
       inject: [APP_CONFIG, Metrics],
-      useFactory: async (config: AppConfig, metrics: Metrics) =>
-        new InstrumentedEventStore(await openEventStore(config), metrics),
+      useFactory: async (config: AppConfig, metrics: Metrics) => {
+        prepareDataDir(config.dataDir, { allowShared: config.dataDirAllowShared });
+        const file = join(config.dataDir, 'events.db');
+        if (config.eventStore === 'sqlite') secureDatabaseFile(file);
+        const store = await openEventStore(config);
+        if (config.eventStore === 'sqlite') secureDatabaseFile(file);
+        return new InstrumentedEventStore(store, metrics);
+      },
     },
     {
       provide: OPENED_READ_MODELS,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => openReadModels(config),
+      useFactory: async (config: AppConfig) => {
+        if (config.readModelStore === 'postgres') return openReadModels(config);
+        prepareDataDir(config.dataDir, { allowShared: config.dataDirAllowShared });
+        const file = join(config.dataDir, 'read-models.db');
+        secureDatabaseFile(file);
+        const opened = await openReadModels(config);
+        secureDatabaseFile(file);
+        return opened;
+      },
     },
     {
       provide: READ_MODELS,

@@ -17,8 +17,12 @@ export function emptyEntry(): StreamEntry {
   return { state: null, version: -1, idempotency: new Map() };
 }
 
+/**
+ * The index of a key used by a principal. An unambiguous encoding (a JSON array, as the rate limiter's principal key):
+ * joined with a separator, principal `alice|x` with key `k1` and principal `alice` with key `x|k1` would meet.
+ */
 export function idempotencyIndexKey(actor: { iss: string; sub: string } | undefined, key: string): string {
-  return `${actor?.iss ?? ''}|${actor?.sub ?? ''}|${key}`;
+  return JSON.stringify([actor?.iss ?? '', actor?.sub ?? '', key]);
 }
 
 /** Folds newly read events into an entry (a new object; the cached one is never mutated). */

@@ -49,6 +49,25 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly feedSessions = new Gauge({
+    name: 'sse_sessions_open',
+    help: 'Open Server-Sent Events feed sessions',
+    registers: [this.registry],
+  });
+
+  readonly feedSessionsEnded = new Counter({
+    name: 'sse_sessions_ended_total',
+    help: 'Feed sessions ended, by reason (client-closed, token-expired, token-refused, slow-reader, shutdown, unavailable)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly readYourWritesTimeouts = new Counter({
+    name: 'read_your_writes_timeouts_total',
+    help: 'Queries whose minPosition the read models had not reached within READ_MODEL_WAIT_MS (answered 503)',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

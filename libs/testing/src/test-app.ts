@@ -49,6 +49,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     READ_MODEL_WAIT_MS: '5000',
     // Suites fire many requests with one token; the rate-limit suite turns the limit on.
     RATE_LIMIT_PER_MINUTE: '0',
+    ANONYMOUS_RATE_LIMIT_PER_MINUTE: '0',
     ...options.env,
   });
   const app = await createApp(config, { logger: options.logger ?? false });

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from '@app/auth';
 import { ConfigError } from '@app/config';
 import { FeedsModule } from '@app/feeds';
 import { FeedStreams, SSE_HEARTBEAT_MS } from './feed-streams';
@@ -23,7 +24,7 @@ export function heartbeatMs(env: Record<string, string | undefined> = process.en
 
 /** The SSE feeds over HTTP, and the relay's readiness check when this process runs the relay. */
 @Module({
-  imports: [FeedsModule],
+  imports: [FeedsModule, AuthModule],
   controllers: [FeedsController],
   providers: [FeedStreams, RelayReadiness, { provide: SSE_HEARTBEAT_MS, useFactory: () => heartbeatMs() }],
 })

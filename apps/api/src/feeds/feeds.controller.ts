@@ -1,7 +1,15 @@
-import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
-import { ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
-import { Scopes } from '@app/auth';
+import { Controller, Get, Headers, Query, Req, Res } from '@nestjs/common';
+import {
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { Scopes, type AuthState } from '@app/auth';
 import { FeedQueryDto } from './feed-query.dto';
 import { FeedStreams } from './feed-streams';
 
@@ -14,8 +22,15 @@ const LAST_EVENT_ID = {
 const STREAM = {
   description:
     'text/event-stream: `id:` = global position, `event:` = event type, `data:` = the event as in /v1/events plus ' +
-    '`incidentId`; a `: heartbeat` comment every 15 s',
+    '`incidentId`; a `: heartbeat` comment every 15 s. When the service ends the session (the token expired or is no ' +
+    'longer accepted, the client read too slowly, shutdown) the last frame is `event: end` with `data: {"reason", ' +
+    '"detail"}`; reconnect with Last-Event-ID (and a fresh token).',
 };
+
+const TOO_MANY = {
+  description: 'The principal holds SSE_MAX_SESSIONS_PER_PRINCIPAL open sessions (problem+json, Retry-After)',
+};
+const FULL = { description: 'The service holds SSE_MAX_SESSIONS open sessions (problem+json, Retry-After)' };
 
 @ApiTags('feeds')
 @Controller('v1/feeds')
@@ -28,12 +43,15 @@ export class FeedsController {
   @ApiProduces('text/event-stream')
   @ApiHeader(LAST_EVENT_ID)
   @ApiOkResponse(STREAM)
+  @ApiTooManyRequestsResponse(TOO_MANY)
+  @ApiServiceUnavailableResponse(FULL)
   statusChanges(
     @Query() query: FeedQueryDto,
     @Headers('last-event-id') lastEventId: string | undefined,
+    @Req() request: Request & AuthState,
     @Res() response: Response,
   ): Promise<void> {
-    return this.streams.open('status-changes', query, lastEventId, response);
+    return this.streams.open('status-changes', query, lastEventId, request, response);
   }
 
   @Get('events')
@@ -42,11 +60,14 @@ export class FeedsController {
   @ApiProduces('text/event-stream')
   @ApiHeader(LAST_EVENT_ID)
   @ApiOkResponse(STREAM)
+  @ApiTooManyRequestsResponse(TOO_MANY)
+  @ApiServiceUnavailableResponse(FULL)
   events(
     @Query() query: FeedQueryDto,
     @Headers('last-event-id') lastEventId: string | undefined,
+    @Req() request: Request & AuthState,
     @Res() response: Response,
   ): Promise<void> {
-    return this.streams.open('events', query, lastEventId, response);
+    return this.streams.open('events', query, lastEventId, request, response);
   }
 }

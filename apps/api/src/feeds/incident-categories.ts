@@ -2,23 +2,36 @@ import { foldEvents, type Category } from '@app/domain';
 import type { EventStore, StoredEvent } from '@app/event-store';
 import { toRecordedEvent } from '@app/read-models';
 
+/** Incidents whose category is remembered; beyond it the least recently used is read again from its stream. */
+const CAPACITY = 10_000;
+
 /**
- * The category of an event's incident as recorded at that event, for one feed connection. It comes from the log
- * itself (the same fold as every other view), not from the read models: those may lag behind the feed, and a
- * category that changed later must not change which past events a resumed feed delivers. Call `of` for every event
- * of the log, in order.
+ * The category of an event's incident as recorded at that event. It comes from the log itself (the same fold as every
+ * other view), not from the read models: those may lag behind the feed, and a category that changed later must not
+ * change which past events a resumed feed delivers. Show it every event of the log, in order: `of` when the category
+ * is needed, `forget` when it is not (so a change of category is never missed).
  */
 export class IncidentCategories {
   private readonly known = new Map<string, Category | undefined>();
 
   constructor(private readonly store: EventStore) {}
 
-  async of(event: StoredEvent): Promise<Category | undefined> {
+  forget(event: StoredEvent): void {
     if (event.type === 'IncidentDetailsRevised' && changesCategory(event.data)) this.known.delete(event.streamId);
-    if (this.known.has(event.streamId)) return this.known.get(event.streamId);
+  }
+
+  async of(event: StoredEvent): Promise<Category | undefined> {
+    this.forget(event);
+    if (this.known.has(event.streamId)) {
+      const category = this.known.get(event.streamId);
+      this.known.delete(event.streamId);
+      this.known.set(event.streamId, category);
+      return category;
+    }
     const events = await this.store.readStream(event.streamId, { toVersion: event.version });
     const category = foldEvents(events.map(toRecordedEvent))?.category;
     this.known.set(event.streamId, category);
+    if (this.known.size > CAPACITY) this.known.delete(this.known.keys().next().value as string);
     return category;
   }
 }

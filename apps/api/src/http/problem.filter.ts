@@ -10,6 +10,7 @@ import {
   IncidentUnreadableError,
   PreconditionFailedError,
 } from '@app/incidents';
+import { BusyException } from './busy';
 import { problem, sendProblem, type Problem } from './problem';
 import { ValidationProblemException } from './validation';
 
@@ -35,7 +36,9 @@ export class ProblemFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     const request = host.switchToHttp().getRequest<Request>();
     const [body, headers] = this.toProblem(exception, request);
-    if (body.status >= 500) {
+    // A Retry-After the refusing code chose (the rate limit, the feed caps) stays.
+    if (response.hasHeader('Retry-After')) delete headers['Retry-After'];
+    if (body.status >= 500 && !(exception instanceof BusyException)) {
       this.logger.error({
         msg: 'request failed',
         method: request.method,

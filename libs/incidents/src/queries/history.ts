@@ -1,6 +1,10 @@
 import type { StoredEvent } from '@app/event-store';
 
-/** One entry of the audit view: an event as stored, with who recorded it and why. */
+/**
+ * One entry of the audit view: an event as stored, with who recorded it and why. The Idempotency-Key a writer sent is
+ * not shown (to anyone, the writer included): it is a retry token of that principal, and whoever could read it could
+ * replay the writer's answers or block its retries.
+ */
 export interface HistoryEntry {
   eventId: string;
   type: string;
@@ -10,12 +14,11 @@ export interface HistoryEntry {
   recordedAt: string;
   actor: unknown;
   correlationId: unknown;
-  idempotencyKey?: unknown;
   data: unknown;
 }
 
 export function historyEntry(event: StoredEvent): HistoryEntry {
-  const metadata = event.metadata as { actor?: unknown; correlationId?: unknown; idempotencyKey?: unknown };
+  const metadata = event.metadata as { actor?: unknown; correlationId?: unknown };
   return {
     eventId: event.eventId,
     type: event.type,
@@ -25,7 +28,6 @@ export function historyEntry(event: StoredEvent): HistoryEntry {
     recordedAt: event.recordedAt,
     actor: metadata.actor ?? null,
     correlationId: metadata.correlationId ?? null,
-    ...(metadata.idempotencyKey !== undefined && { idempotencyKey: metadata.idempotencyKey }),
     data: event.data,
   };
 }
