@@ -33,6 +33,19 @@ export interface SqliteEventStoreOptions {
   clock?: () => Date;
 }
 
+interface PendingAppend {
+  streamId: string;
+  events: EventToAppend[];
+  expectedVersion: ExpectedVersion;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+}
+
+type AppendOutcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
+
+/** Appends committed together at most; a larger queue is written as several groups, one after another. */
+const MAX_GROUP = 1000;
+
 /** Appends in this process wake subscribers at once; other processes are seen by polling. */
 const appendsByFile = new EventEmitter().setMaxListeners(0);
 
@@ -66,6 +79,12 @@ function toStored(row: EventRow): StoredEvent {
 /**
  * The embedded default: one SQLite file in WAL mode with full fsync, so an acknowledged append survives a crash of
  * the process or the machine. Writers serialise on SQLite's write lock (BEGIN IMMEDIATE).
+ *
+ * Group commit: better-sqlite3 is synchronous, so a commit (and its fsync) blocks the event loop, and nothing can
+ * arrive while it runs. Instead, `append` queues and returns a promise; the queue is written on the next
+ * `setImmediate`, after the current turn of the event loop, in one transaction. Appends made in the same turn (a burst
+ * of `Promise.all`, or the requests that piled up in the socket buffers during the previous commit and are read in the
+ * next poll phase) share one transaction and one fsync. A lone append waits for nothing but the end of its turn.
  */
 export class SqliteEventStore implements EventStore {
   readonly kind = 'sqlite';
@@ -74,6 +93,9 @@ export class SqliteEventStore implements EventStore {
   private readonly clock: () => Date;
   private readonly statements;
   private readonly appendTransaction;
+  private readonly groupTransaction;
+  private readonly queue: PendingAppend[] = [];
+  private flushScheduled?: NodeJS.Immediate;
   private closed = false;
 
   constructor(private readonly options: SqliteEventStoreOptions) {
@@ -136,17 +158,58 @@ export class SqliteEventStore implements EventStore {
         return { version: current + events.length, position: BigInt(position), written: true };
       },
     );
+    // Called inside the group's transaction, a better-sqlite3 transaction function runs in a savepoint.
+    this.groupTransaction = this.db.transaction((group: PendingAppend[]): AppendOutcome[] =>
+      group.map(({ streamId, events, expectedVersion }) => {
+        try {
+          return { ok: true, result: this.appendTransaction(streamId, events, expectedVersion) };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      }),
+    );
   }
 
-  async append(streamId: string, events: EventToAppend[], expectedVersion: ExpectedVersion): Promise<AppendResult> {
-    if (events.length === 0) throw new Error('append needs at least one event');
-    const result = this.appendTransaction.immediate(streamId, events, expectedVersion);
-    if (result.written) appendsByFile.emit(this.options.filename);
-    return result;
+  /**
+   * Queued, then written with every other append queued in the same turn of the event loop, in one transaction (see
+   * {@link SqliteEventStore}). Resolves only once that transaction is committed to disk.
+   */
+  append(streamId: string, events: EventToAppend[], expectedVersion: ExpectedVersion): Promise<AppendResult> {
+    if (events.length === 0) return Promise.reject(new Error('append needs at least one event'));
+    if (this.closed) return Promise.reject(new EventStoreUnavailableError('SQLite event store is closed'));
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.queue.push({ streamId, events, expectedVersion, resolve, reject });
+      this.flushScheduled ??= setImmediate(() => this.flush());
+    });
+  }
+
+  /**
+   * Commits what is queued, as groups of at most MAX_GROUP appends, each in one transaction. Each append runs in its
+   * own savepoint, in arrival order, with its own checks: a refusal rolls back that append alone, exactly as if the
+   * appends had been made one after another. Results are given only after COMMIT returns.
+   */
+  private flush(): void {
+    this.flushScheduled = undefined;
+    while (this.queue.length > 0) {
+      const group = this.queue.splice(0, MAX_GROUP);
+      let outcomes: AppendOutcome[];
+      try {
+        outcomes = this.groupTransaction.immediate(group);
+      } catch (error) {
+        group.forEach((pending) => pending.reject(error));
+        continue;
+      }
+      if (outcomes.some((outcome) => outcome.ok && outcome.result.written)) appendsByFile.emit(this.options.filename);
+      outcomes.forEach((outcome, index) =>
+        outcome.ok ? group[index].resolve(outcome.result) : group[index].reject(outcome.error),
+      );
+    }
   }
 
   async copyIn(events: StoredEvent[]): Promise<void> {
     if (events.length === 0) return;
+    // Appends queued before the copy are written before it, as they would have been without grouping.
+    this.flush();
     this.db
       .transaction(() => {
         const next = new Map<string, number>();
@@ -212,6 +275,9 @@ export class SqliteEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.flushScheduled) clearImmediate(this.flushScheduled);
+    // Appends already accepted are committed (and answered) before the file is closed.
+    this.flush();
     this.db.close();
   }
 
