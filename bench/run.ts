@@ -11,6 +11,9 @@ import { loadConfig } from '@app/config';
 import { SqliteEventStore } from '@app/event-store';
 import { rebuildReadModels, SqliteReadModelStore } from '@app/read-models';
 import { createApp } from '../apps/api/src/app.factory';
+import { compareGroupCommit } from './group-commit';
+import { comparePostgres } from './postgres-store';
+import { compareSqliteStores } from './sqlite-stores';
 
 interface Result {
   name: string;
@@ -175,6 +178,21 @@ async function main() {
     'p99 ms': r.p99 === undefined ? '' : r.p99.toFixed(2),
   }));
   console.table(rows);
+
+  // Side-by-side comparisons, each in its own file, each printing its table and ratios.
+  const comparisons = [
+    (at: string) => compareSqliteStores(at),
+    (at: string) => compareGroupCommit(at),
+    () => comparePostgres(),
+  ];
+  for (const compare of comparisons) {
+    const at = mkdtempSync(join(tmpdir(), 'bench-'));
+    try {
+      await compare(at);
+    } finally {
+      rmSync(at, { recursive: true, force: true });
+    }
+  }
 }
 
 void main();

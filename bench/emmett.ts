@@ -1,0 +1,67 @@
+/**
+ * Emmett's SQLite event store, for comparison only: not a dependency of the project. It is installed on first use
+ * into `.cache/bench-deps` (git-ignored); it needs `--legacy-peer-deps`, and its driver (node-sqlite3) may compile
+ * from source, which takes minutes and must not slow `npm ci`.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+const DEPS_DIR = join(process.cwd(), '.cache', 'bench-deps');
+const PACKAGES = ['@event-driven-io/emmett-sqlite@0.42', '@event-driven-io/emmett@0.42', 'sqlite3@5.1.7'];
+
+export interface EmmettEvent {
+  type: string;
+  data: unknown;
+  metadata?: Record<string, unknown>;
+}
+
+export interface EmmettSqlite {
+  version: string;
+  open(fileName: string): {
+    appendToStream(streamName: string, events: EmmettEvent[]): Promise<unknown>;
+    close(): Promise<void>;
+  };
+}
+
+interface EmmettModule {
+  SQLiteConnectionPool(options: { fileName: string; connectionOptions: { singleton: true } }): {
+    close(): Promise<void>;
+  };
+  getSQLiteEventStore(options: { fileName: string; pool: unknown; schema: { autoMigration: 'CreateOrUpdate' } }): {
+    appendToStream(streamName: string, events: EmmettEvent[]): Promise<unknown>;
+  };
+}
+
+/** Loads Emmett's SQLite store, installing it first if needed; a string says why it is not available. */
+export function loadEmmettSqlite(): EmmettSqlite | string {
+  const load = () => {
+    const required = createRequire(join(DEPS_DIR, 'package.json'));
+    const emmett = required('@event-driven-io/emmett-sqlite') as EmmettModule;
+    const { version } = required('@event-driven-io/emmett-sqlite/package.json') as { version: string };
+    return { emmett, version };
+  };
+  try {
+    if (!existsSync(join(DEPS_DIR, 'node_modules', '@event-driven-io', 'emmett-sqlite'))) {
+      console.log(`Installing ${PACKAGES.join(' ')} into ${DEPS_DIR} (once; node-sqlite3 may compile from source)...`);
+      execFileSync(
+        'npm',
+        ['install', '--prefix', DEPS_DIR, '--legacy-peer-deps', '--no-audit', '--no-fund', ...PACKAGES],
+        { stdio: ['ignore', 'ignore', 'inherit'] },
+      );
+    }
+    const { emmett, version } = load();
+    return {
+      version,
+      open(fileName) {
+        // One connection for the store's life: Emmett's default opens a connection per operation, which is slower.
+        const pool = emmett.SQLiteConnectionPool({ fileName, connectionOptions: { singleton: true } });
+        const store = emmett.getSQLiteEventStore({ fileName, pool, schema: { autoMigration: 'CreateOrUpdate' } });
+        return { appendToStream: (stream, events) => store.appendToStream(stream, events), close: () => pool.close() };
+      },
+    };
+  } catch (error) {
+    return `Emmett's SQLite store could not be installed or loaded from ${DEPS_DIR}: ${String(error)}`;
+  }
+}
