@@ -146,7 +146,9 @@ describe('SQLite event store: group commit', () => {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       child = appender;
-      const exited = new Promise<NodeJS.Signals | null>((resolve) => appender.on('exit', (_, signal) => resolve(signal)));
+      const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+        appender.on('exit', (_, signal) => resolve(signal)),
+      );
       const acked: { eventId: string; streamId: string; version: number; position: bigint }[] = [];
       for await (const line of createInterface({ input: appender.stdout! })) {
         const [word, eventId, streamId, version, position] = line.split(' ');
