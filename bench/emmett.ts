@@ -4,12 +4,19 @@
  * from source, which takes minutes and must not slow `npm ci`.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 const DEPS_DIR = join(process.cwd(), '.cache', 'bench-deps');
-const PACKAGES = ['@event-driven-io/emmett-sqlite@0.42', '@event-driven-io/emmett@0.42', 'sqlite3@5.1.7'];
+/** The store, its core and their peer dependencies (not installed by `--legacy-peer-deps`). */
+const PACKAGES = [
+  '@event-driven-io/emmett-sqlite@0.42',
+  '@event-driven-io/emmett@0.42',
+  'sqlite3@5.1.7',
+  'async-retry@1',
+  'commander@12',
+  'uuid@10',
+];
 
 export interface EmmettEvent {
   type: string;
@@ -43,15 +50,19 @@ export function loadEmmettSqlite(): EmmettSqlite | string {
     return { emmett, version };
   };
   try {
-    if (!existsSync(join(DEPS_DIR, 'node_modules', '@event-driven-io', 'emmett-sqlite'))) {
+    let loaded: ReturnType<typeof load>;
+    try {
+      loaded = load();
+    } catch {
       console.log(`Installing ${PACKAGES.join(' ')} into ${DEPS_DIR} (once; node-sqlite3 may compile from source)...`);
       execFileSync(
         'npm',
         ['install', '--prefix', DEPS_DIR, '--legacy-peer-deps', '--no-audit', '--no-fund', ...PACKAGES],
         { stdio: ['ignore', 'ignore', 'inherit'] },
       );
+      loaded = load();
     }
-    const { emmett, version } = load();
+    const { emmett, version } = loaded;
     return {
       version,
       open(fileName) {

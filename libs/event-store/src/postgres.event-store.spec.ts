@@ -78,6 +78,18 @@ describePostgres('PostgreSQL event store', () => {
       expect((await store.readStream(id)).map((e) => e.version)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     });
 
+    it('lets one of two concurrent appends of the same event id to different streams win, and refuses the other', async () => {
+      const store = await open();
+      const shared = event();
+      const streams = [`incident-${randomUUID()}`, `incident-${randomUUID()}`];
+      const outcomes = await Promise.allSettled(streams.map((id) => store.append(id, [shared], 'no-stream')));
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      const refused = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      expect(refused?.reason).toBeInstanceOf(DuplicateEventIdError);
+      const stored = [...(await store.readStream(streams[0])), ...(await store.readStream(streams[1]))];
+      expect(stored.map((e) => e.eventId)).toEqual([shared.eventId]);
+    });
+
     it('refuses an event id given twice in one append, and writes nothing', async () => {
       const store = await open();
       const [id, repeated] = [`incident-${randomUUID()}`, event()];

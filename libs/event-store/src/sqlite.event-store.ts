@@ -113,8 +113,9 @@ export class SqliteEventStore implements EventStore {
       });
     }
     this.statements = {
-      byEventId: this.db.prepare<[string], Pick<EventRow, 'stream_id' | 'version' | 'position'>>(
-        'SELECT stream_id, version, position FROM events WHERE event_id = ?',
+      byEventIds: this.db.prepare<[string], Pick<EventRow, 'event_id' | 'stream_id' | 'version' | 'position'>>(
+        // CROSS JOIN keeps json_each outermost: the planner would otherwise scan the table and probe the ids.
+        'SELECT e.event_id, e.stream_id, e.version, e.position FROM json_each(?) AS j CROSS JOIN events AS e ON e.event_id = j.value',
       ),
       streamVersion: this.db.prepare<[string], { version: number | null }>(
         'SELECT MAX(version) AS version FROM events WHERE stream_id = ?',
@@ -122,9 +123,9 @@ export class SqliteEventStore implements EventStore {
       lastRecordedAt: this.db.prepare<[], { recorded_at: string }>(
         'SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1',
       ),
-      insert: this.db.prepare(
-        `INSERT INTO events (event_id, stream_id, version, type, data, metadata, recorded_at)
-         VALUES (@eventId, @streamId, @version, @type, @data, @metadata, @recordedAt)`,
+      // Positional parameters: binding an object per row by name cost a fifth of a 100-event append.
+      insert: this.db.prepare<[string, string, number, string, string, string, string]>(
+        `INSERT INTO events (event_id, stream_id, version, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ),
       readStream: this.db.prepare<[string, number, number, string, number], EventRow>(
         `SELECT * FROM events WHERE stream_id = ? AND version >= ? AND version <= ? AND recorded_at <= ?
@@ -144,15 +145,15 @@ export class SqliteEventStore implements EventStore {
         const recordedAt = this.nextRecordedAt();
         let position = 0;
         events.forEach((event, index) => {
-          const info = this.statements.insert.run({
-            eventId: event.eventId,
+          const info = this.statements.insert.run(
+            event.eventId,
             streamId,
-            version: current + 1 + index,
-            type: event.type,
-            data: JSON.stringify(event.data),
-            metadata: JSON.stringify(event.metadata),
+            current + 1 + index,
+            event.type,
+            JSON.stringify(event.data),
+            JSON.stringify(event.metadata),
             recordedAt,
-          });
+          );
           position = Number(info.lastInsertRowid);
         });
         return { version: current + events.length, position: BigInt(position), written: true };
@@ -219,15 +220,15 @@ export class SqliteEventStore implements EventStore {
           if (event.version !== expected) {
             throw new WrongExpectedVersionError(event.streamId, expected - 1, expected - 1);
           }
-          this.statements.insert.run({
-            eventId: event.eventId,
-            streamId: event.streamId,
-            version: event.version,
-            type: event.type,
-            data: JSON.stringify(event.data),
-            metadata: JSON.stringify(event.metadata),
-            recordedAt: event.recordedAt,
-          });
+          this.statements.insert.run(
+            event.eventId,
+            event.streamId,
+            event.version,
+            event.type,
+            JSON.stringify(event.data),
+            JSON.stringify(event.metadata),
+            event.recordedAt,
+          );
           next.set(event.streamId, event.version + 1);
         }
       })
@@ -282,8 +283,12 @@ export class SqliteEventStore implements EventStore {
   }
 
   private findEarlierAppend(streamId: string, events: EventToAppend[]): AppendResult | undefined {
+    // One lookup for all the ids: a 100-event append spent a fifth of its time on one lookup per id.
+    const rows = this.statements.byEventIds.all(JSON.stringify(events.map((event) => event.eventId)));
+    if (rows.length === 0) return undefined;
+    const byId = new Map(rows.map((row) => [row.event_id, row]));
     return earlierAppend(streamId, events, (eventId) => {
-      const row = this.statements.byEventId.get(eventId);
+      const row = byId.get(eventId);
       return row && { streamId: row.stream_id, version: row.version, position: row.position };
     });
   }
