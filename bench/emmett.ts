@@ -4,6 +4,7 @@
  * from source, which takes minutes and must not slow `npm ci`.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
@@ -33,7 +34,7 @@ export interface EmmettSqlite {
 }
 
 interface EmmettModule {
-  SQLiteConnectionPool(options: { fileName: string; connectionOptions: { singleton: true } }): {
+  SQLiteConnectionPool(options: { fileName: string }): {
     close(): Promise<void>;
   };
   getSQLiteEventStore(options: { fileName: string; pool: unknown; schema: { autoMigration: 'CreateOrUpdate' } }): {
@@ -46,7 +47,9 @@ export function loadEmmettSqlite(): EmmettSqlite | string {
   const load = () => {
     const required = createRequire(join(DEPS_DIR, 'package.json'));
     const emmett = required('@event-driven-io/emmett-sqlite') as EmmettModule;
-    const { version } = required('@event-driven-io/emmett-sqlite/package.json') as { version: string };
+    // The package exports no ./package.json: read the file itself.
+    const manifest = join(DEPS_DIR, 'node_modules', '@event-driven-io', 'emmett-sqlite', 'package.json');
+    const { version } = JSON.parse(readFileSync(manifest, 'utf8')) as { version: string };
     return { emmett, version };
   };
   try {
@@ -66,8 +69,9 @@ export function loadEmmettSqlite(): EmmettSqlite | string {
     return {
       version,
       open(fileName) {
-        // One connection for the store's life: Emmett's default opens a connection per operation, which is slower.
-        const pool = emmett.SQLiteConnectionPool({ fileName, connectionOptions: { singleton: true } });
+        // Emmett's default pool: a connection per operation. Its singleton connection failed in this bench with
+        // SQLITE_BUSY ("cannot commit transaction - SQL statements in progress").
+        const pool = emmett.SQLiteConnectionPool({ fileName });
         const store = emmett.getSQLiteEventStore({ fileName, pool, schema: { autoMigration: 'CreateOrUpdate' } });
         return { appendToStream: (stream, events) => store.appendToStream(stream, events), close: () => pool.close() };
       },
