@@ -191,6 +191,10 @@ async function main() {
     const at = mkdtempSync(join(tmpdir(), 'bench-'));
     try {
       await compare(at);
+    } catch (error) {
+      // One failed comparison does not hide the others; the run still ends with a failure.
+      console.error(`\nComparison failed: ${String(error)}`);
+      process.exitCode = 1;
     } finally {
       rmSync(at, { recursive: true, force: true });
     }
