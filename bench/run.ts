@@ -11,6 +11,9 @@ import { loadConfig } from '@app/config';
 import { SqliteEventStore } from '@app/event-store';
 import { rebuildReadModels, SqliteReadModelStore } from '@app/read-models';
 import { createApp } from '../apps/api/src/app.factory';
+import { compareGroupCommit } from './group-commit';
+import { comparePostgres } from './postgres-store';
+import { compareSqliteStores } from './sqlite-stores';
 import { sseFanOutBenchmarks } from './sse-fanout';
 
 interface Result {
@@ -96,6 +99,8 @@ async function httpBenchmarks(dir: string) {
     DATA_DIR: join(dir, 'api'),
     LOG_LEVEL: 'error',
     AUTH: 'off',
+    // The bench is one client sending thousands of requests a minute: the per-principal limit would answer 429.
+    RATE_LIMIT_PER_MINUTE: '0',
   });
   const app = await createApp(config);
   await app.listen(0, '127.0.0.1');
@@ -177,6 +182,25 @@ async function main() {
     'p99 ms': r.p99 === undefined ? '' : r.p99.toFixed(2),
   }));
   console.table(rows);
+
+  // Side-by-side comparisons, each in its own file, each printing its table and ratios.
+  const comparisons = [
+    (at: string) => compareSqliteStores(at),
+    (at: string) => compareGroupCommit(at),
+    () => comparePostgres(),
+  ];
+  for (const compare of comparisons) {
+    const at = mkdtempSync(join(tmpdir(), 'bench-'));
+    try {
+      await compare(at);
+    } catch (error) {
+      // One failed comparison does not hide the others; the run still ends with a failure.
+      console.error(`\nComparison failed: ${String(error)}`);
+      process.exitCode = 1;
+    } finally {
+      rmSync(at, { recursive: true, force: true });
+    }
+  }
 }
 
 void main();

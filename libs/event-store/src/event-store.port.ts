@@ -65,7 +65,10 @@ export interface EventStore {
   append(streamId: string, events: EventToAppend[], expectedVersion: ExpectedVersion): Promise<AppendResult>;
   /** Events of one stream, oldest first. A stream that does not exist reads as empty. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<StoredEvent[]>;
-  /** The global log, oldest first. */
+  /**
+   * The global log, oldest first. An engine may hold back an acknowledged event until no smaller position can still
+   * appear (PostgreSQL, behind a transaction still running); it never returns a position and later a smaller one.
+   */
   readAll(options: ReadAllOptions): Promise<StoredEvent[]>;
   /** Position of the newest event, or 0n when the store is empty. */
   headPosition(): Promise<bigint>;

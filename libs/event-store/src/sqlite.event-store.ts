@@ -33,6 +33,19 @@ export interface SqliteEventStoreOptions {
   clock?: () => Date;
 }
 
+interface PendingAppend {
+  streamId: string;
+  events: EventToAppend[];
+  expectedVersion: ExpectedVersion;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+}
+
+type AppendOutcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
+
+/** Appends committed together at most; a larger queue is written as several groups, one after another. */
+const MAX_GROUP = 1000;
+
 /** Appends in this process wake subscribers at once; other processes are seen by polling. */
 const appendsByFile = new EventEmitter().setMaxListeners(0);
 
@@ -73,6 +86,12 @@ function toStored(row: EventRow): StoredEvent {
 /**
  * The embedded default: one SQLite file in WAL mode with full fsync, so an acknowledged append survives a crash of
  * the process or the machine. Writers serialise on SQLite's write lock (BEGIN IMMEDIATE).
+ *
+ * Group commit: better-sqlite3 is synchronous, so a commit (and its fsync) blocks the event loop, and nothing can
+ * arrive while it runs. Instead, `append` queues and returns a promise; the queue is written on the next
+ * `setImmediate`, after the current turn of the event loop, in one transaction. Appends made in the same turn (a burst
+ * of `Promise.all`, or the requests that piled up in the socket buffers during the previous commit and are read in the
+ * next poll phase) share one transaction and one fsync. A lone append waits for nothing but the end of its turn.
  */
 export class SqliteEventStore implements EventStore {
   readonly kind = 'sqlite';
@@ -81,6 +100,9 @@ export class SqliteEventStore implements EventStore {
   private readonly clock: () => Date;
   private readonly statements;
   private readonly appendTransaction;
+  private readonly groupTransaction;
+  private readonly queue: PendingAppend[] = [];
+  private flushScheduled?: NodeJS.Immediate;
   private closed = false;
 
   constructor(private readonly options: SqliteEventStoreOptions) {
@@ -98,8 +120,9 @@ export class SqliteEventStore implements EventStore {
       });
     }
     this.statements = {
-      byEventId: this.db.prepare<[string], Pick<EventRow, 'stream_id' | 'version' | 'position'>>(
-        'SELECT stream_id, version, position FROM events WHERE event_id = ?',
+      byEventIds: this.db.prepare<[string], Pick<EventRow, 'event_id' | 'stream_id' | 'version' | 'position'>>(
+        // CROSS JOIN keeps json_each outermost: the planner would otherwise scan the table and probe the ids.
+        'SELECT e.event_id, e.stream_id, e.version, e.position FROM json_each(?) AS j CROSS JOIN events AS e ON e.event_id = j.value',
       ),
       streamVersion: this.db.prepare<[string], { version: number | null }>(
         'SELECT MAX(version) AS version FROM events WHERE stream_id = ?',
@@ -107,9 +130,9 @@ export class SqliteEventStore implements EventStore {
       lastRecordedAt: this.db.prepare<[], { recorded_at: string }>(
         'SELECT recorded_at FROM events ORDER BY position DESC LIMIT 1',
       ),
-      insert: this.db.prepare(
-        `INSERT INTO events (event_id, stream_id, version, type, data, metadata, recorded_at)
-         VALUES (@eventId, @streamId, @version, @type, @data, @metadata, @recordedAt)`,
+      // Positional parameters: binding an object per row by name cost a fifth of a 100-event append.
+      insert: this.db.prepare<[string, string, number, string, string, string, string]>(
+        `INSERT INTO events (event_id, stream_id, version, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ),
       readStream: this.db.prepare<[string, number, number, string, number], EventRow>(
         `SELECT * FROM events WHERE stream_id = ? AND version >= ? AND version <= ? AND recorded_at <= ?
@@ -129,31 +152,72 @@ export class SqliteEventStore implements EventStore {
         const recordedAt = this.nextRecordedAt();
         let position = 0;
         events.forEach((event, index) => {
-          const info = this.statements.insert.run({
-            eventId: event.eventId,
+          const info = this.statements.insert.run(
+            event.eventId,
             streamId,
-            version: current + 1 + index,
-            type: event.type,
-            data: JSON.stringify(event.data),
-            metadata: JSON.stringify(event.metadata),
+            current + 1 + index,
+            event.type,
+            JSON.stringify(event.data),
+            JSON.stringify(event.metadata),
             recordedAt,
-          });
+          );
           position = Number(info.lastInsertRowid);
         });
         return { version: current + events.length, position: BigInt(position), written: true };
       },
     );
+    // Called inside the group's transaction, a better-sqlite3 transaction function runs in a savepoint.
+    this.groupTransaction = this.db.transaction((group: PendingAppend[]): AppendOutcome[] =>
+      group.map(({ streamId, events, expectedVersion }) => {
+        try {
+          return { ok: true, result: this.appendTransaction(streamId, events, expectedVersion) };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      }),
+    );
   }
 
-  async append(streamId: string, events: EventToAppend[], expectedVersion: ExpectedVersion): Promise<AppendResult> {
-    if (events.length === 0) throw new Error('append needs at least one event');
-    const result = this.appendTransaction.immediate(streamId, events, expectedVersion);
-    if (result.written) appendsByFile.emit(this.options.filename);
-    return result;
+  /**
+   * Queued, then written with every other append queued in the same turn of the event loop, in one transaction (see
+   * {@link SqliteEventStore}). Resolves only once that transaction is committed to disk.
+   */
+  append(streamId: string, events: EventToAppend[], expectedVersion: ExpectedVersion): Promise<AppendResult> {
+    if (events.length === 0) return Promise.reject(new Error('append needs at least one event'));
+    if (this.closed) return Promise.reject(new EventStoreUnavailableError('SQLite event store is closed'));
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.queue.push({ streamId, events, expectedVersion, resolve, reject });
+      this.flushScheduled ??= setImmediate(() => this.flush());
+    });
+  }
+
+  /**
+   * Commits what is queued, as groups of at most MAX_GROUP appends, each in one transaction. Each append runs in its
+   * own savepoint, in arrival order, with its own checks: a refusal rolls back that append alone, exactly as if the
+   * appends had been made one after another. Results are given only after COMMIT returns.
+   */
+  private flush(): void {
+    this.flushScheduled = undefined;
+    while (this.queue.length > 0) {
+      const group = this.queue.splice(0, MAX_GROUP);
+      let outcomes: AppendOutcome[];
+      try {
+        outcomes = this.groupTransaction.immediate(group);
+      } catch (error) {
+        group.forEach((pending) => pending.reject(error));
+        continue;
+      }
+      if (outcomes.some((outcome) => outcome.ok && outcome.result.written)) appendsByFile.emit(this.options.filename);
+      outcomes.forEach((outcome, index) =>
+        outcome.ok ? group[index].resolve(outcome.result) : group[index].reject(outcome.error),
+      );
+    }
   }
 
   async copyIn(events: StoredEvent[]): Promise<void> {
     if (events.length === 0) return;
+    // Appends queued before the copy are written before it, as they would have been without grouping.
+    this.flush();
     this.db
       .transaction(() => {
         const next = new Map<string, number>();
@@ -163,15 +227,15 @@ export class SqliteEventStore implements EventStore {
           if (event.version !== expected) {
             throw new WrongExpectedVersionError(event.streamId, expected - 1, expected - 1);
           }
-          this.statements.insert.run({
-            eventId: event.eventId,
-            streamId: event.streamId,
-            version: event.version,
-            type: event.type,
-            data: JSON.stringify(event.data),
-            metadata: JSON.stringify(event.metadata),
-            recordedAt: event.recordedAt,
-          });
+          this.statements.insert.run(
+            event.eventId,
+            event.streamId,
+            event.version,
+            event.type,
+            JSON.stringify(event.data),
+            JSON.stringify(event.metadata),
+            event.recordedAt,
+          );
           next.set(event.streamId, event.version + 1);
         }
       })
@@ -219,12 +283,19 @@ export class SqliteEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.flushScheduled) clearImmediate(this.flushScheduled);
+    // Appends already accepted are committed (and answered) before the file is closed.
+    this.flush();
     this.db.close();
   }
 
   private findEarlierAppend(streamId: string, events: EventToAppend[]): AppendResult | undefined {
+    // One lookup for all the ids: a 100-event append spent a fifth of its time on one lookup per id.
+    const rows = this.statements.byEventIds.all(JSON.stringify(events.map((event) => event.eventId)));
+    if (rows.length === 0) return undefined;
+    const byId = new Map(rows.map((row) => [row.event_id, row]));
     return earlierAppend(streamId, events, (eventId) => {
-      const row = this.statements.byEventId.get(eventId);
+      const row = byId.get(eventId);
       return row && { streamId: row.stream_id, version: row.version, position: row.position };
     });
   }
