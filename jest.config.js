@@ -1,6 +1,6 @@
 /** Test tiers: unit and contract specs live beside the code (libs/, apps/); black-box e2e suites live in test/. */
 const moduleNameMapper = {
-  '^@app/(domain|event-store|read-models|config|incidents|observability|auth|feeds|testing)$': '<rootDir>/libs/$1/src',
+  '^@app/(domain|event-store|read-models|config|incidents|observability|auth|feeds|interchange|testing)$': '<rootDir>/libs/$1/src',
   '^@app/testing/(.*)$': '<rootDir>/libs/testing/src/$1',
 };
 

@@ -10,10 +10,11 @@ import { HealthController } from './health/health.controller';
 import { MetricsController } from './health/metrics.controller';
 import { ReadinessChecks } from './health/readiness';
 import { RequestLogMiddleware } from './http/request-log.middleware';
+import { ExportController } from './incidents/export.controller';
 import { IncidentsController } from './incidents/incidents.controller';
 import { ReadYourWrites } from './incidents/read-your-writes';
 
-const CONTROLLERS = [IncidentsController, EventsController, HealthController, MetricsController];
+const CONTROLLERS = [IncidentsController, ExportController, EventsController, HealthController, MetricsController];
 
 @Module({})
 export class AppModule implements NestModule {
