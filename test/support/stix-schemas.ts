@@ -15,7 +15,7 @@ export const STIX_SCHEMAS_DIR =
  * Checks an object against the schema of its own `type` (`incident`, `relationship`, ...), compiled once from every
  * schema file; returns the schema errors, none when it is valid.
  */
-export function loadStixValidators(): (object: { type: string }) => string[] {
+export function loadStixValidators(): (object: { type: string; [property: string]: unknown }) => string[] {
   if (!existsSync(join(STIX_SCHEMAS_DIR, 'common', 'core.json'))) {
     throw new Error(
       `The STIX 2.1 schemas are not at ${STIX_SCHEMAS_DIR}: put oasis-open/cti-stix2-json-schemas at ` +

@@ -4,6 +4,7 @@ import { ConfigModule, type AppConfig } from '@app/config';
 import { FeedsModule } from '@app/feeds';
 import { IncidentsModule, PersistenceModule } from '@app/incidents';
 import { ObservabilityModule } from '@app/observability';
+import { ApiDataDirLock } from './data-dir-lock';
 import { EventsController } from './events.controller';
 import { FeedsHttpModule } from './feeds/feeds-http.module';
 import { HealthController } from './health/health.controller';
@@ -31,7 +32,7 @@ export class AppModule implements NestModule {
         FeedsHttpModule,
       ],
       controllers: CONTROLLERS,
-      providers: [ReadYourWrites, ReadinessChecks],
+      providers: [ReadYourWrites, ReadinessChecks, ApiDataDirLock],
     };
   }
 

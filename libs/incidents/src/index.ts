@@ -8,3 +8,4 @@ export * from './persistence.module';
 export * from './queries';
 export * from './tokens';
 export * from './import';
+export * from './data-dir-lock';
