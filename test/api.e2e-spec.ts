@@ -320,7 +320,7 @@ describe('HTTP API (e2e)', () => {
       const malformed = await api.patch(
         '/v1/incidents/if-match',
         { title: 'Two' },
-        { headers: { 'If-Match': 'W/"1"' } },
+        { headers: { 'If-Match': 'version 1' } },
       );
       expect(malformed.status).toBe(400);
     });
@@ -441,7 +441,10 @@ describe('HTTP API (e2e)', () => {
       });
       expect(reply).toMatch(/^HTTP\/1.1 400 /);
       expect(reply).toContain('Content-Type: application/problem+json');
-      expect(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 400, errors: [{ field: 'request' }] });
+      expect(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4))).toMatchObject({
+        status: 400,
+        errors: [{ field: 'request' }],
+      });
     });
 
     it('is a 404 problem for an unknown route', async () => {

@@ -9,6 +9,7 @@ import type { AppConfig } from '@app/config';
 import { AppModule } from './app.module';
 import { bodyErrorHandler, parseJson, requireJson, requireObjectBody } from './http/body.middleware';
 import { correlationMiddleware } from './http/correlation.middleware';
+import { NextPageLinkInterceptor } from './http/next-page-link.interceptor';
 import { PROBLEM_CONTENT_TYPE, problem } from './http/problem';
 import { ProblemFilter } from './http/problem.filter';
 import { createValidationPipe } from './http/validation';
@@ -27,6 +28,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(correlationMiddleware);
+  allowCrossOrigin(app, config.corsOrigins);
   installAuthEdge(app);
   app.use(requireJson);
   app.use(parseJson);
@@ -34,10 +36,26 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.use(requireObjectBody);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemFilter());
+  app.useGlobalInterceptors(new NextPageLinkInterceptor());
   app.enableShutdownHooks();
   answerUnparsableRequests(app);
   setUpOpenApi(app);
   return app;
+}
+
+/**
+ * CORS stays off unless origins are listed: then those origins (and only those) may call the API from a page, with the
+ * headers commands and feeds use. Preflights are answered before authentication, which they never carry.
+ */
+function allowCrossOrigin(app: INestApplication, origins: string[]): void {
+  if (origins.length === 0) return;
+  app.enableCors({
+    origin: origins,
+    methods: ['GET', 'POST', 'PATCH', 'PUT'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'If-Match', 'Idempotency-Key', 'Last-Event-ID'],
+    exposedHeaders: ['ETag', 'Location', 'Link', 'Retry-After', 'Idempotent-Replayed', 'Content-Disposition'],
+    maxAge: 600,
+  });
 }
 
 function setUpOpenApi(app: INestApplication): void {
@@ -70,7 +88,9 @@ function answerUnparsableRequests(app: INestApplication): void {
     const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
     const body = JSON.stringify(
       problem(tooLarge ? 431 : 400, tooLarge ? 'The request head is too large' : 'The request could not be parsed', {
-        errors: [{ field: 'request', message: tooLarge ? 'head must be at most 16 KiB' : 'must be a valid HTTP request' }],
+        errors: [
+          { field: 'request', message: tooLarge ? 'head must be at most 16 KiB' : 'must be a valid HTTP request' },
+        ],
       }),
     );
     socket.end(

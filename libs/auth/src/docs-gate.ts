@@ -48,5 +48,13 @@ function send(response: Response, { exception, headers }: Refusal): void {
   response
     .status(status)
     .type('application/problem+json')
-    .send(JSON.stringify({ type: `urn:incident-timeline:problem:${slug}`, title, status, detail: exception.message }));
+    .send(
+      JSON.stringify({
+        type: `urn:incident-timeline:problem:${slug}`,
+        title,
+        status,
+        detail: exception.message,
+        instance: response.req.originalUrl.split('?')[0],
+      }),
+    );
 }

@@ -29,6 +29,8 @@ export interface AppConfig {
   kafka?: { brokers: string[]; clientId: string; topicEvents: string; topicStatusChanges: string };
   relay: boolean;
   auth: AuthConfig;
+  /** Origins allowed by CORS; empty means no CORS headers at all. */
+  corsOrigins: string[];
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -63,6 +65,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     projections: read(env, 'projections')!,
     relay: read(env, 'relay')!,
     auth: readAuth(env),
+    corsOrigins: read(env, 'corsOrigins') ?? [],
   };
   if (!config.auth.enabled && !isLoopbackHost(config.host)) {
     throw new ConfigError(

@@ -57,6 +57,25 @@ const list = (raw: string) =>
     .map((item) => item.trim())
     .filter((item) => item.length > 0);
 
+/** Web origins (`https://host[:port]`), exactly as a browser sends them in `Origin`: no path, no wildcard. */
+const origins = (raw: string, name: string): string[] =>
+  list(raw).map((item) => {
+    let origin: string | undefined;
+    try {
+      const url = new URL(item);
+      if (url.protocol === 'http:' || url.protocol === 'https:') origin = url.origin;
+    } catch {
+      origin = undefined;
+    }
+    if (origin === undefined || origin !== item) {
+      throw new ConfigError(
+        name,
+        `must list origins such as https://dashboard.example.org (no path, no *), got "${item}"`,
+      );
+    }
+    return origin;
+  });
+
 export const SETTINGS = {
   host: setting('HOST', 'Address the HTTP server binds to', '127.0.0.1', text),
   port: setting('PORT', 'HTTP port', '3000', integer(0, 65535)),
@@ -70,7 +89,8 @@ export const SETTINGS = {
   eventStore: setting('EVENT_STORE', 'Event store adapter', 'sqlite', oneOf('sqlite', 'postgres', 'eventstoredb')),
   databaseUrl: setting('DATABASE_URL', 'PostgreSQL connection string (EVENT_STORE=postgres)', undefined, text),
   databaseSchema: setting('DATABASE_SCHEMA', 'PostgreSQL schema holding the events table', 'public', (raw, name) => {
-    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(raw)) throw new ConfigError(name, `must be a lower-case SQL identifier, got "${raw}"`);
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(raw))
+      throw new ConfigError(name, `must be a lower-case SQL identifier, got "${raw}"`);
     return raw;
   }),
   eventStoreConnectionString: setting(
@@ -133,6 +153,12 @@ export const SETTINGS = {
     'Requests per minute per principal (iss and sub) before 429; 0 turns the limit off',
     '600',
     integer(0, 1_000_000),
+  ),
+  corsOrigins: setting(
+    'CORS_ORIGINS',
+    'Comma-separated web origins allowed to call the API from a browser (CORS); empty: CORS off',
+    undefined,
+    origins,
   ),
 } as const;
 

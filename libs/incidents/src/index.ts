@@ -2,6 +2,7 @@ export * from './command-context';
 export * from './commands';
 export * from './errors';
 export * from './ids';
+export * from './if-match';
 export * from './incident-command.executor';
 export * from './incidents.module';
 export * from './persistence.module';

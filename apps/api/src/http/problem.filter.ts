@@ -54,8 +54,12 @@ export class ProblemFilter implements ExceptionFilter {
     }
     if (exception instanceof PreconditionFailedError) {
       return [
-        problem(412, exception.message, { currentVersion: exception.currentVersion }),
-        { ETag: `"${exception.currentVersion}"` },
+        problem(
+          412,
+          exception.message,
+          exception.currentVersion < 0 ? {} : { currentVersion: exception.currentVersion },
+        ),
+        exception.currentVersion < 0 ? {} : { ETag: `"${exception.currentVersion}"` },
       ];
     }
     if (exception instanceof IdempotencyKeyReusedError) {

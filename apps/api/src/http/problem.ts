@@ -12,6 +12,8 @@ export interface Problem {
   status: number;
   detail: string;
   errors?: FieldError[];
+  /** The request path the problem occurred at. */
+  instance?: string;
   [extension: string]: unknown;
 }
 
@@ -39,7 +41,17 @@ export function problem(status: number, detail: string, extensions: Partial<Prob
   return { type: `urn:incident-timeline:problem:${slug}`, title, status, detail, ...extensions };
 }
 
+/** The path a problem occurred at (RFC 9457 `instance`), without the query, which may carry what it should not. */
+export function instanceOf(response: Response): string | undefined {
+  const url = response.req?.originalUrl ?? response.req?.url;
+  return url === undefined ? undefined : url.split('?')[0];
+}
+
 export function sendProblem(response: Response, body: Problem, headers: Record<string, string> = {}): void {
   for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
-  response.status(body.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
+  const instance = body.instance ?? instanceOf(response);
+  response
+    .status(body.status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(JSON.stringify(instance === undefined ? body : { ...body, instance }));
 }
