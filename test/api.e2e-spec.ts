@@ -441,10 +441,7 @@ describe('HTTP API (e2e)', () => {
       });
       expect(reply).toMatch(/^HTTP\/1.1 400 /);
       expect(reply).toContain('Content-Type: application/problem+json');
-      expect(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4))).toMatchObject({
-        status: 400,
-        errors: [{ field: 'request' }],
-      });
+      expect(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 400, errors: [{ field: 'request' }] });
     });
 
     it('is a 404 problem for an unknown route', async () => {
