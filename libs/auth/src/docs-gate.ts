@@ -54,7 +54,8 @@ function send(response: Response, { exception, headers }: Refusal): void {
         title,
         status,
         detail: exception.message,
-        instance: response.req.originalUrl.split('?')[0],
+        // The documents' own paths: anything else under /docs is not echoed.
+        instance: response.req.path === '/docs/json' ? '/docs/json' : '/docs',
       }),
     );
 }

@@ -35,7 +35,7 @@ export class ProblemFilter implements ExceptionFilter {
         msg: 'request failed',
         method: request.method,
         path: request.path,
-        error: exception instanceof Error ? `${exception.name}: ${exception.message}` : 'non-error thrown',
+        err: exception instanceof Error ? exception : 'non-error thrown',
       });
     }
     sendProblem(response, body, headers);

@@ -41,10 +41,21 @@ export function problem(status: number, detail: string, extensions: Partial<Prob
   return { type: `urn:incident-timeline:problem:${slug}`, title, status, detail, ...extensions };
 }
 
-/** The path a problem occurred at (RFC 9457 `instance`), without the query, which may carry what it should not. */
+const PLAIN_SEGMENT = /^[A-Za-z0-9._~-]{0,64}$/;
+
+/**
+ * The path a problem occurred at (RFC 9457 `instance`), without the query. A segment that cannot be an identifier of
+ * this API (over 64 characters, or holding anything but letters, digits and `-._~`) reads `...`, so a credential
+ * pasted into a URL is never echoed back.
+ */
 export function instanceOf(response: Response): string | undefined {
   const url = response.req?.originalUrl ?? response.req?.url;
-  return url === undefined ? undefined : url.split('?')[0];
+  if (url === undefined) return undefined;
+  return url
+    .split('?')[0]
+    .split('/')
+    .map((segment) => (PLAIN_SEGMENT.test(segment) && !/^[\w-]+\.[\w-]+\.[\w-]+$/.test(segment) ? segment : '...'))
+    .join('/');
 }
 
 export function sendProblem(response: Response, body: Problem, headers: Record<string, string> = {}): void {
