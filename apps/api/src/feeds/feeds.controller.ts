@@ -2,6 +2,7 @@ import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Scopes } from '@app/auth';
+import { ApiProblems } from '../http/problem.schema';
 import { FeedQueryDto } from './feed-query.dto';
 import { FeedStreams } from './feed-streams';
 
@@ -15,9 +16,11 @@ const STREAM = {
   description:
     'text/event-stream: `id:` = global position, `event:` = event type, `data:` = the event as in /v1/events plus ' +
     '`incidentId`; a `: heartbeat` comment every 15 s',
+  content: { 'text/event-stream': { schema: { type: 'string' as const } } },
 };
 
 @ApiTags('feeds')
+@ApiProblems(400, 401, 403, 429, 503)
 @Controller('v1/feeds')
 export class FeedsController {
   constructor(private readonly streams: FeedStreams) {}
