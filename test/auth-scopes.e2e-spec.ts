@@ -58,6 +58,11 @@ const ROUTES: Record<string, RouteCase> = {
     ok: 200,
     query: (f) => `?minPosition=${f.position}`,
   },
+  'GET /v1/incidents/:id/export': {
+    scope: 'incidents:read',
+    ok: 200,
+    query: (f) => `?format=csv&minPosition=${f.position}`,
+  },
   'GET /v1/events': { scope: 'incidents:read', ok: 200 },
   'GET /v1/feeds/status-changes': { scope: 'incidents:read', ok: 200, stream: true },
   'GET /v1/feeds/events': { scope: 'incidents:read', ok: 200, stream: true },

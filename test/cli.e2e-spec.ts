@@ -15,6 +15,9 @@ interface Run {
   stderr: string;
 }
 
+// Each case starts the CLI as a process (some of them twice), which takes seconds on a busy machine.
+jest.setTimeout(90_000);
+
 describe('command line (e2e, built and run as a process)', () => {
   let build: { dir: string; entry: string };
   let dataDir: string;

@@ -128,7 +128,7 @@ function documentTheDocuments(document: OpenAPIObject, config: AppConfig): void 
       };
   const problem = (description: string) => ({
     description,
-    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } },
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: getSchemaPath(ProblemDto) } } },
   });
   document.components = {
     ...document.components,

@@ -1,7 +1,15 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiExtraModels, ApiProperty, ApiPropertyOptional, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import {
+  ApiExtraModels,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiResponse,
+  ApiSchema,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import { PROBLEM_CONTENT_TYPE } from './problem';
 
+@ApiSchema({ name: 'FieldError' })
 export class FieldErrorDto {
   @ApiProperty({ example: 'occurredAt', description: 'The field (or header, or parameter) at fault' })
   field!: string;
@@ -11,6 +19,7 @@ export class FieldErrorDto {
 }
 
 /** RFC 9457 problem details, the body of every error this API answers. */
+@ApiSchema({ name: 'Problem' })
 export class ProblemDto {
   @ApiProperty({ example: 'urn:incident-timeline:problem:validation-failed' })
   type!: string;
