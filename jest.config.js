@@ -1,7 +1,7 @@
 /** Test tiers: unit and contract specs live beside the code (libs/, apps/); black-box e2e suites live in test/. */
 const moduleNameMapper = {
-  '^@app/(domain|event-store|read-models|config|incidents|observability|auth|feeds|testing)$': '<rootDir>/libs/$1/src',
-  '^@app/testing/(.*)$': '<rootDir>/libs/testing/src/$1',
+  '^@app/(domain|event-store|read-models|config|incidents|observability|auth|feeds|interchange|testing)$': '<rootDir>/libs/$1/src',
+  '^@app/(auth|config|testing)/(.*)$': '<rootDir>/libs/$1/src/$2',
 };
 
 module.exports = {

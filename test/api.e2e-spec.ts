@@ -323,7 +323,7 @@ describe('HTTP API (e2e)', () => {
       const malformed = await api.patch(
         '/v1/incidents/if-match',
         { title: 'Two' },
-        { headers: { 'If-Match': 'W/"1"' } },
+        { headers: { 'If-Match': 'version 1' } },
       );
       expect(malformed.status).toBe(400);
     });

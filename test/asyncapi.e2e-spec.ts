@@ -61,9 +61,14 @@ describe('AsyncAPI document (docs/asyncapi.yaml)', () => {
     expect(document.asyncapi).toBe('3.0.0');
     expect(document.channels.incidentEvents.address).toBe(SETTINGS.kafkaTopicEvents.default);
     expect(document.channels.incidentStatusChanges.address).toBe(SETTINGS.kafkaTopicStatusChanges.default);
-    expect(Object.values(document.operations).map((operation: any) => operation.action)).toEqual([
-      'receive',
-      'receive',
+  });
+
+  it('describes what the service does to each topic: it sends (AsyncAPI 3 operations are the application’s own)', () => {
+    expect(
+      Object.values(document.operations).map((operation: any) => [operation.action, operation.channel.$ref]),
+    ).toEqual([
+      ['send', '#/channels/incidentEvents'],
+      ['send', '#/channels/incidentStatusChanges'],
     ]);
   });
 

@@ -192,6 +192,7 @@ describe('token verification against an issuer registry (e2e)', () => {
       title: 'Authentication is required',
       status: 401,
       detail: 'The bearer token is not valid',
+      instance: '/v1/incidents',
     });
     expect(response.headers.get('www-authenticate')).toBe('Bearer realm="incident-timeline", error="invalid_token"');
     expect(await headPosition()).toBe(before);

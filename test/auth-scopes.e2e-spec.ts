@@ -66,6 +66,11 @@ const ROUTES: Record<string, RouteCase> = {
   'GET /v1/admin/projections/parked': { scope: 'incidents:admin', ok: 200 },
   // The fixture's incident is not parked: with the scope the request reaches the handler, which answers 404.
   'POST /v1/admin/projections/parked/:id/retry': { scope: 'incidents:admin', ok: 404 },
+  'GET /v1/incidents/:id/export': {
+    scope: 'incidents:read',
+    ok: 200,
+    query: (f) => `?format=csv&minPosition=${f.position}`,
+  },
   'GET /v1/events': { scope: 'incidents:read', ok: 200 },
   'GET /v1/feeds/status-changes': { scope: 'incidents:read', ok: 200, stream: true },
   'GET /v1/feeds/events': { scope: 'incidents:read', ok: 200, stream: true },

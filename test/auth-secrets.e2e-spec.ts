@@ -84,6 +84,7 @@ describe('secrets stay secret (e2e)', () => {
       title: 'Internal error',
       status: 500,
       detail: 'The request could not be completed',
+      instance: '/v1/incidents/secret-test/history',
     });
     expect(logs.records.some((record) => record.level === 'error')).toBe(true);
   });

@@ -13,6 +13,7 @@ const ROOT = join(__dirname, '..');
 const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true });
 const asyncapi = parse(readFileSync(join(ROOT, 'docs', 'asyncapi.yaml'), 'utf8'));
 const services = compose.services as Record<string, any>;
+const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 const KNOWN = new Set(Object.values(SETTINGS).map((setting) => setting.name));
 
 function environment(service: string): Record<string, string> {
@@ -112,11 +113,52 @@ describe('docker-compose.yml', () => {
     expect(services.api.command).toEqual(['node', 'dist/apps/api/src/main.js']);
   });
 
-  it('builds one image for both app services, from files that exist', () => {
+  it('builds one image for both app services, from the Dockerfile, from files that exist', () => {
     expect(services.api.image).toBe(services.relay.image);
-    const dockerfile: string = services.api.build.dockerfile_inline;
+    expect(services.api.build).toEqual({ context: '.', dockerfile: 'Dockerfile' });
     const copied = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap(([, sources]) => sources.split(' '));
     expect(copied).toContain('package-lock.json');
     expect(copied.filter((path) => !existsSync(join(ROOT, path)))).toEqual([]);
+  });
+});
+
+describe('Dockerfile', () => {
+  const stages = dockerfile
+    .split(/^(?=FROM )/m)
+    .filter((stage) => stage.startsWith('FROM '))
+    .map((text) => ({ text, name: /^FROM \S+ AS (\S+)/.exec(text)?.[1] }));
+  const runtime = stages[stages.length - 1];
+  const nodeImage = /^ARG NODE_IMAGE=(\S+)$/m.exec(dockerfile)?.[1];
+
+  it('is multi-stage, on Node 22 LTS while the package still supports Node 20.19 (what CI runs)', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    expect(nodeImage).toMatch(/^node:22[.-]/);
+    for (const stage of stages) expect(stage.text).toMatch(/^FROM \$\{NODE_IMAGE\}/);
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    expect(pkg.engines.node).toBe('>=20.19');
+    expect(readFileSync(join(ROOT, '.nvmrc'), 'utf8').trim()).toBe('22');
+  });
+
+  it('runs as an unprivileged user, with DATA_DIR owned by it', () => {
+    const users = [...runtime.text.matchAll(/^USER (\S+)$/gm)].map(([, user]) => user);
+    expect(users.length).toBeGreaterThan(0);
+    expect(['root', '0', '0:0']).not.toContain(users[users.length - 1]);
+    expect(runtime.text).toMatch(/chown node:node \/data/);
+  });
+
+  it('ships production dependencies and dist/ only: no dev dependencies, no sources, no bench/', () => {
+    const fromStages = [...runtime.text.matchAll(/^COPY --from=(\S+) (\S+) (\S+)$/gm)].map(([, stage, source]) => ({
+      stage,
+      source,
+    }));
+    const nodeModules = fromStages.find((copy) => copy.source.endsWith('node_modules'));
+    const depsStage = stages.find((stage) => stage.name === nodeModules?.stage);
+    expect(depsStage?.text).toMatch(/npm ci --omit=dev/);
+    expect(fromStages.map((copy) => copy.source).sort()).toEqual(['/app/dist', '/app/node_modules']);
+    expect(runtime.text).not.toMatch(/^COPY (?!--from)(?!package\.json).*$/m);
+    expect(dockerfile.replace(/^#.*$/gm, '')).not.toMatch(/\bbench\b/);
+    expect(readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n')).toEqual(
+      expect.arrayContaining(['bench', 'node_modules', 'dist', 'data', 'test']),
+    );
   });
 });

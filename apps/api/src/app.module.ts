@@ -4,18 +4,27 @@ import { ConfigModule, type AppConfig } from '@app/config';
 import { FeedsModule } from '@app/feeds';
 import { IncidentsModule, PersistenceModule } from '@app/incidents';
 import { ObservabilityModule } from '@app/observability';
+import { ApiDataDirLock } from './data-dir-lock';
 import { EventsController } from './events.controller';
 import { FeedsHttpModule } from './feeds/feeds-http.module';
 import { HealthController } from './health/health.controller';
 import { MetricsController } from './health/metrics.controller';
 import { ReadinessChecks } from './health/readiness';
 import { RequestLogMiddleware } from './http/request-log.middleware';
+import { ExportController } from './incidents/export.controller';
 import { IncidentsController } from './incidents/incidents.controller';
 import { ProjectionsController } from './incidents/projections.controller';
 import { ReadYourWrites } from './incidents/read-your-writes';
 import { WebModule } from './web/web.module';
 
-const CONTROLLERS = [IncidentsController, ProjectionsController, EventsController, HealthController, MetricsController];
+const CONTROLLERS = [
+  IncidentsController,
+  ProjectionsController,
+  ExportController,
+  EventsController,
+  HealthController,
+  MetricsController,
+];
 
 @Module({})
 export class AppModule implements NestModule {
@@ -33,7 +42,7 @@ export class AppModule implements NestModule {
         WebModule,
       ],
       controllers: CONTROLLERS,
-      providers: [ReadYourWrites, ReadinessChecks],
+      providers: [ReadYourWrites, ReadinessChecks, ApiDataDirLock],
     };
   }
 

@@ -27,7 +27,7 @@ async function bootstrap(): Promise<void> {
     });
     logAuthentication(logger, config, app.get(TokenVerifier).issuerIds);
   } catch (error) {
-    logger.error({ msg: 'start failed', error: error instanceof Error ? error.message : String(error) });
+    logger.error({ msg: 'start failed', err: error });
     process.exit(1);
   }
 }

@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     process.once('SIGTERM', (signal) => void shutdown(signal));
     process.once('SIGINT', (signal) => void shutdown(signal));
   } catch (error) {
-    logger.error({ msg: 'relay start failed', error: error instanceof Error ? error.message : String(error) });
+    logger.error({ msg: 'relay start failed', err: error });
     process.exit(1);
   }
 }

@@ -50,7 +50,16 @@ export function sendRefusal(response: Response, { exception, headers }: Refusal)
   response
     .status(status)
     .type('application/problem+json')
-    .send(JSON.stringify({ type: `urn:incident-timeline:problem:${slug}`, title, status, detail: exception.message }));
+    .send(
+      JSON.stringify({
+        type: `urn:incident-timeline:problem:${slug}`,
+        title,
+        status,
+        detail: exception.message,
+        // The documents' own paths: anything else under /docs is not echoed.
+        instance: response.req.path === '/docs/json' ? '/docs/json' : '/docs',
+      }),
+    );
 }
 
 type Handler = (request: Request, response: Response, next: NextFunction) => unknown;

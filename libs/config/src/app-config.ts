@@ -43,6 +43,8 @@ export interface AppConfig {
   relay: boolean;
   auth: AuthConfig;
   feeds: FeedsConfig;
+  /** Origins allowed by CORS; empty means no CORS headers at all. */
+  corsOrigins: string[];
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -85,6 +87,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       clientBufferBytes: read(env, 'sseClientBufferBytes')!,
       tokenRecheckMs: read(env, 'sseTokenRecheckMs')!,
     },
+    corsOrigins: read(env, 'corsOrigins') ?? [],
   };
   if (!config.auth.enabled && !isLoopbackHost(config.host)) {
     throw new ConfigError(

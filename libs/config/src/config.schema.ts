@@ -57,6 +57,25 @@ const list = (raw: string) =>
     .map((item) => item.trim())
     .filter((item) => item.length > 0);
 
+/** Web origins (`https://host[:port]`), exactly as a browser sends them in `Origin`: no path, no wildcard. */
+const origins = (raw: string, name: string): string[] =>
+  list(raw).map((item) => {
+    let origin: string | undefined;
+    try {
+      const url = new URL(item);
+      if (url.protocol === 'http:' || url.protocol === 'https:') origin = url.origin;
+    } catch {
+      origin = undefined;
+    }
+    if (origin === undefined || origin !== item) {
+      throw new ConfigError(
+        name,
+        `must list origins such as https://dashboard.example.org (no path, no *), got "${item}"`,
+      );
+    }
+    return origin;
+  });
+
 export const SETTINGS = {
   host: setting('HOST', 'Address the HTTP server binds to', '127.0.0.1', text),
   port: setting('PORT', 'HTTP port', '3000', integer(0, 65535)),
@@ -176,6 +195,12 @@ export const SETTINGS = {
     "How often an open SSE session checks its token again (its issuer's keys may have been rotated away)",
     '30000',
     integer(100, 3_600_000),
+  ),
+  corsOrigins: setting(
+    'CORS_ORIGINS',
+    'Comma-separated web origins allowed to call the API from a browser (CORS); empty: CORS off',
+    undefined,
+    origins,
   ),
 } as const;
 

@@ -1,4 +1,5 @@
 import type { Actor } from '@app/domain';
+import type { IfMatch } from './if-match';
 
 /** What every command carries besides its payload, taken from the request by the transport. */
 export interface CommandContext {
@@ -8,8 +9,8 @@ export interface CommandContext {
   idempotencyKey?: string;
   /** Hash of the request, to tell a replay (same hash) from a reused key (different hash). */
   requestHash?: string;
-  /** From If-Match: the version the client last saw. */
-  expectedVersion?: number;
+  /** From If-Match: the versions the client accepts (or `*`, any existing incident). */
+  ifMatch?: IfMatch;
 }
 
 export interface CommandResult {

@@ -1,10 +1,16 @@
-/** If-Match named a version other than the current one; nothing was appended. */
+/** If-Match did not match the incident's current version (or it does not exist); nothing was appended. */
 export class PreconditionFailedError extends Error {
   constructor(
-    readonly expectedVersion: number,
+    readonly ifMatch: string,
+    /** -1 when the incident does not exist. */
     readonly currentVersion: number,
   ) {
-    super(`If-Match expected version ${expectedVersion}, but the incident is at version ${currentVersion}`);
+    super(
+      currentVersion < 0
+        ? `If-Match ${ifMatch} does not match: the incident does not exist`
+        : `If-Match ${ifMatch} does not match: the incident is at version ${currentVersion}` +
+            (ifMatch.includes('W/') ? ' (a weak tag never matches)' : ''),
+    );
     this.name = 'PreconditionFailedError';
   }
 }

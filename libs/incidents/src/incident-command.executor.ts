@@ -16,6 +16,7 @@ import {
   PreconditionFailedError,
 } from './errors';
 import { eventIdsFor } from './ids';
+import { describeIfMatch, ifMatchHolds } from './if-match';
 import { advance, emptyEntry, idempotencyIndexKey, StreamCache, type StreamEntry } from './stream-cache';
 import { CLOCK, type Clock } from './tokens';
 
@@ -23,7 +24,7 @@ const MAX_ATTEMPTS = 5;
 
 /**
  * The write path shared by every command handler: load the stream, decide, append at the version that was loaded.
- * A lost race without If-Match is decided again on fresh state; with If-Match it is a 412.
+ * A lost race is decided again on fresh state, where If-Match is checked again.
  */
 @Injectable()
 export class IncidentCommandExecutor {
@@ -43,8 +44,8 @@ export class IncidentCommandExecutor {
 
       const state = entry.state;
       const currentVersion = state?.version ?? -1;
-      if (context.expectedVersion !== undefined && context.expectedVersion !== currentVersion) {
-        throw new PreconditionFailedError(context.expectedVersion, currentVersion);
+      if (context.ifMatch !== undefined && !ifMatchHolds(context.ifMatch, state === null ? null : currentVersion)) {
+        throw new PreconditionFailedError(describeIfMatch(context.ifMatch), currentVersion);
       }
       const decided = decide(command, state, { now: this.clock().toISOString() });
       if (decided.length === 0 && state !== null) {
@@ -69,11 +70,8 @@ export class IncidentCommandExecutor {
         if (!result.written) continue;
         return { incidentId, version: result.version, position: result.position, appended: true, replayed: false };
       } catch (error) {
-        if (error instanceof WrongExpectedVersionError) {
-          if (context.expectedVersion !== undefined)
-            throw new PreconditionFailedError(context.expectedVersion, error.actual);
-          continue;
-        }
+        // A lost race: decide again on fresh state, where If-Match is checked again (an exact version then fails).
+        if (error instanceof WrongExpectedVersionError) continue;
         if (error instanceof DuplicateEventIdError && context.idempotencyKey !== undefined) {
           throw new IdempotencyKeyReusedError();
         }

@@ -10,6 +10,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Scopes, type AuthState } from '@app/auth';
+import { ApiProblems } from '../http/problem.schema';
 import { FeedQueryDto } from './feed-query.dto';
 import { FeedStreams } from './feed-streams';
 
@@ -25,6 +26,7 @@ const STREAM = {
     '`incidentId`; a `: heartbeat` comment every 15 s. When the service ends the session (the token expired or is no ' +
     'longer accepted, the client read too slowly, shutdown) the last frame is `event: end` with `data: {"reason", ' +
     '"detail"}`; reconnect with Last-Event-ID (and a fresh token).',
+  content: { 'text/event-stream': { schema: { type: 'string' as const } } },
 };
 
 const TOO_MANY = {
@@ -33,6 +35,7 @@ const TOO_MANY = {
 const FULL = { description: 'The service holds SSE_MAX_SESSIONS open sessions (problem+json, Retry-After)' };
 
 @ApiTags('feeds')
+@ApiProblems(400, 401, 403, 429, 503)
 @Controller('v1/feeds')
 export class FeedsController {
   constructor(private readonly streams: FeedStreams) {}

@@ -5,6 +5,7 @@ import { APP_CONFIG, type AppConfig } from '@app/config';
 import { EVENT_STORE, type EventStore } from '@app/event-store';
 import { PROJECTION_RUNNER, READ_MODELS } from '@app/incidents';
 import type { ProjectionRunner, ReadModelStore } from '@app/read-models';
+import { LiveDto, ReadyDto } from './health.dto';
 import { ReadinessChecks, type ReadinessCheck } from './readiness';
 
 @ApiTags('health')
@@ -21,14 +22,19 @@ export class HealthController {
   @Get('live')
   @HttpCode(200)
   @ApiOperation({ summary: 'Liveness: the process answers' })
+  @ApiOkResponse({ type: LiveDto })
   live() {
     return { status: 'ok' };
   }
 
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: the store answers and the read models are caught up within a bound' })
-  @ApiOkResponse({ description: 'Ready' })
-  @ApiServiceUnavailableResponse({ description: 'Not ready; `checks` says why' })
+  @ApiOkResponse({ type: ReadyDto, description: 'Ready' })
+  @ApiServiceUnavailableResponse({
+    type: ReadyDto,
+    description: 'Not ready; `checks` says why',
+    headers: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer', example: 5 } } },
+  })
   async ready(@Res({ passthrough: true }) response: Response) {
     const checks: Record<string, ReadinessCheck> = {};
     try {

@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PROJECTION_RUNNER, READ_MODELS } from '@app/incidents';
 import { Metrics } from '@app/observability';
 import type { ProjectionRunner, ReadModelStore } from '@app/read-models';
+import { ApiProblems } from '../http/problem.schema';
 
 @ApiTags('health')
 @Controller('metrics')
@@ -16,7 +17,11 @@ export class MetricsController {
   @Get()
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   @ApiOperation({ summary: 'Prometheus metrics: appends, projection lag, request latency' })
-  @ApiOkResponse({ description: 'Prometheus text format' })
+  @ApiOkResponse({
+    description: 'Prometheus text format',
+    content: { 'text/plain; version=0.0.4; charset=utf-8': { schema: { type: 'string' } } },
+  })
+  @ApiProblems(401, 403)
   async scrape(): Promise<string> {
     try {
       this.metrics.projectionLag.set(Number(await this.runner.lag()));

@@ -3,10 +3,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import { canonicalJson } from '@app/domain';
 import type { CommandContext } from '@app/incidents';
 import { actorOf, type AuthenticatedRequest } from './actor';
+import { parseIfMatch } from './if-match';
 import { ValidationProblemException } from './validation';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-const IF_MATCH = /^"(\d{1,9})"$/;
 
 /** Identifies a request for idempotent replay: method, path and body, with object keys in a canonical order. */
 export function requestHash(request: AuthenticatedRequest): string {
@@ -39,13 +39,13 @@ export const CommandCtx = createParamDecorator((_: unknown, ctx: ExecutionContex
   }
   const ifMatch = header(request, 'if-match');
   if (ifMatch !== undefined) {
-    const match = IF_MATCH.exec(ifMatch.trim());
-    if (!match) {
+    const parsed = parseIfMatch(ifMatch);
+    if (!parsed) {
       throw new ValidationProblemException([
-        { field: 'If-Match', message: 'must be a version as a strong entity tag, e.g. "3"' },
+        { field: 'If-Match', message: 'must be * or a list of entity tags, e.g. "3" (RFC 9110)' },
       ]);
     }
-    context.expectedVersion = Number(match[1]);
+    context.ifMatch = parsed;
   }
   return context;
 });

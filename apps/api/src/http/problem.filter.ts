@@ -43,7 +43,7 @@ export class ProblemFilter implements ExceptionFilter {
         msg: 'request failed',
         method: request.method,
         path: request.path,
-        error: exception instanceof Error ? `${exception.name}: ${exception.message}` : 'non-error thrown',
+        err: exception instanceof Error ? exception : 'non-error thrown',
       });
     }
     sendProblem(response, body, headers);
@@ -62,8 +62,12 @@ export class ProblemFilter implements ExceptionFilter {
     }
     if (exception instanceof PreconditionFailedError) {
       return [
-        problem(412, exception.message, { currentVersion: exception.currentVersion }),
-        { ETag: `"${exception.currentVersion}"` },
+        problem(
+          412,
+          exception.message,
+          exception.currentVersion < 0 ? {} : { currentVersion: exception.currentVersion },
+        ),
+        exception.currentVersion < 0 ? {} : { ETag: `"${exception.currentVersion}"` },
       ];
     }
     if (exception instanceof IdempotencyKeyReusedError) {

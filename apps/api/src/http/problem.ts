@@ -12,6 +12,8 @@ export interface Problem {
   status: number;
   detail: string;
   errors?: FieldError[];
+  /** The request path the problem occurred at. */
+  instance?: string;
   [extension: string]: unknown;
 }
 
@@ -39,7 +41,28 @@ export function problem(status: number, detail: string, extensions: Partial<Prob
   return { type: `urn:incident-timeline:problem:${slug}`, title, status, detail, ...extensions };
 }
 
+const PLAIN_SEGMENT = /^[A-Za-z0-9._~-]{0,64}$/;
+
+/**
+ * The path a problem occurred at (RFC 9457 `instance`), without the query. A segment that cannot be an identifier of
+ * this API (over 64 characters, or holding anything but letters, digits and `-._~`) reads `...`, so a credential
+ * pasted into a URL is never echoed back.
+ */
+export function instanceOf(response: Response): string | undefined {
+  const url = response.req?.originalUrl ?? response.req?.url;
+  if (url === undefined) return undefined;
+  return url
+    .split('?')[0]
+    .split('/')
+    .map((segment) => (PLAIN_SEGMENT.test(segment) && !/^[\w-]+\.[\w-]+\.[\w-]+$/.test(segment) ? segment : '...'))
+    .join('/');
+}
+
 export function sendProblem(response: Response, body: Problem, headers: Record<string, string> = {}): void {
   for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
-  response.status(body.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
+  const instance = body.instance ?? instanceOf(response);
+  response
+    .status(body.status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(JSON.stringify(instance === undefined ? body : { ...body, instance }));
 }

@@ -1,17 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiHeader,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiPreconditionFailedResponse,
-  ApiTags,
-  ApiUnprocessableEntityResponse,
-} from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Scopes } from '@app/auth';
 import { upperBoundOf, type FactView, type IncidentView, type StatusPeriod } from '@app/domain';
@@ -39,6 +28,7 @@ import {
 } from '@app/incidents';
 import { CommandCtx } from '../http/command-context.decorator';
 import { FactIdPipe, IncidentIdPipe } from '../http/params';
+import { ApiProblems } from '../http/problem.schema';
 import { ValidationProblemException } from '../http/validation';
 import {
   ChangeStatusDto,
@@ -56,12 +46,27 @@ import {
   PointInTimeDto,
   TimelineQueryDto,
 } from './dto/query.dto';
+import {
+  CREATED_HEADERS,
+  ETAG_HEADER,
+  FactWrittenDto,
+  HistoryPageDto,
+  IncidentListDto,
+  IncidentViewDto,
+  IncidentWrittenDto,
+  LINK_HEADER,
+  StatusHistoryDto,
+  DiffDto,
+  StatusWrittenDto,
+  TimelineDto,
+  WRITTEN_HEADERS,
+} from './dto/responses.dto';
 import { ReadYourWrites } from './read-your-writes';
 
 const CONDITIONAL = {
   name: 'If-Match',
   required: false,
-  description: 'Apply only at this version, e.g. "3"; else 412',
+  description: 'Apply only at one of these versions, e.g. "3" or "3", "4"; * for any existing incident; else 412',
 };
 const IDEMPOTENT = {
   name: 'Idempotency-Key',
@@ -85,7 +90,7 @@ function written(response: Response, result: CommandResult) {
 }
 
 @ApiTags('incidents')
-@ApiBadRequestResponse({ description: 'Invalid input (problem+json naming each field and rule)' })
+@ApiProblems(400, 401, 403, 429, 503)
 @Controller('v1/incidents')
 export class IncidentsController {
   constructor(
@@ -98,8 +103,8 @@ export class IncidentsController {
   @Scopes('incidents:write')
   @ApiOperation({ summary: 'Open an incident' })
   @ApiHeader(IDEMPOTENT)
-  @ApiCreatedResponse({ description: '{ id, version, position }' })
-  @ApiConflictResponse({ description: 'An incident with this id exists' })
+  @ApiCreatedResponse({ type: IncidentWrittenDto, headers: CREATED_HEADERS })
+  @ApiProblems(409, 412, 413, 415, 422)
   async open(
     @Body() body: OpenIncidentDto,
     @CommandCtx() context: CommandContext,
@@ -117,9 +122,8 @@ export class IncidentsController {
   @ApiOperation({ summary: 'Revise title, category, summary, victims or threat actors' })
   @ApiHeader(CONDITIONAL)
   @ApiHeader(IDEMPOTENT)
-  @ApiOkResponse({ description: '{ id, version, position }' })
-  @ApiNotFoundResponse()
-  @ApiPreconditionFailedResponse()
+  @ApiOkResponse({ type: IncidentWrittenDto, headers: WRITTEN_HEADERS })
+  @ApiProblems(404, 409, 412, 413, 415, 422)
   async revise(
     @Param('id', IncidentIdPipe) id: string,
     @Body() body: ReviseIncidentDto,
@@ -137,9 +141,8 @@ export class IncidentsController {
   @ApiOperation({ summary: 'Record a fact on the timeline' })
   @ApiHeader(CONDITIONAL)
   @ApiHeader(IDEMPOTENT)
-  @ApiCreatedResponse({ description: '{ factId, version, position }' })
-  @ApiNotFoundResponse()
-  @ApiUnprocessableEntityResponse({ description: 'Idempotency-Key reused with a different body' })
+  @ApiCreatedResponse({ type: FactWrittenDto, headers: CREATED_HEADERS })
+  @ApiProblems(404, 409, 412, 413, 415, 422)
   async recordFact(
     @Param('id', IncidentIdPipe) id: string,
     @Body() body: RecordFactDto,
@@ -158,8 +161,8 @@ export class IncidentsController {
   @ApiOperation({ summary: 'Correct a fact; the original stays in the history' })
   @ApiHeader(CONDITIONAL)
   @ApiHeader(IDEMPOTENT)
-  @ApiOkResponse({ description: '{ factId, version, position }' })
-  @ApiConflictResponse({ description: 'The fact was retracted' })
+  @ApiOkResponse({ type: FactWrittenDto, headers: WRITTEN_HEADERS })
+  @ApiProblems(404, 409, 412, 413, 415, 422)
   async correctFact(
     @Param('id', IncidentIdPipe) id: string,
     @Param('factId', FactIdPipe) factId: string,
@@ -191,7 +194,8 @@ export class IncidentsController {
   @ApiOperation({ summary: 'Retract a fact; it leaves the timeline and stays in the history' })
   @ApiHeader(CONDITIONAL)
   @ApiHeader(IDEMPOTENT)
-  @ApiOkResponse({ description: '{ factId, version, position }' })
+  @ApiOkResponse({ type: FactWrittenDto, headers: WRITTEN_HEADERS })
+  @ApiProblems(404, 409, 412, 413, 415, 422)
   async retractFact(
     @Param('id', IncidentIdPipe) id: string,
     @Param('factId', FactIdPipe) factId: string,
@@ -211,8 +215,8 @@ export class IncidentsController {
   @ApiOperation({ summary: 'Change the status (detected, investigating, contained, resolved)' })
   @ApiHeader(CONDITIONAL)
   @ApiHeader(IDEMPOTENT)
-  @ApiOkResponse({ description: '{ id, status, version, position }' })
-  @ApiConflictResponse({ description: 'Transition not allowed; `allowed` lists the targets' })
+  @ApiOkResponse({ type: StatusWrittenDto, headers: WRITTEN_HEADERS })
+  @ApiProblems(404, 409, 412, 413, 415, 422)
   async changeStatus(
     @Param('id', IncidentIdPipe) id: string,
     @Body() body: ChangeStatusDto,
@@ -230,7 +234,8 @@ export class IncidentsController {
   @ApiOperation({ summary: 'Assess the impact' })
   @ApiHeader(CONDITIONAL)
   @ApiHeader(IDEMPOTENT)
-  @ApiOkResponse({ description: '{ id, version, position }' })
+  @ApiOkResponse({ type: IncidentWrittenDto, headers: WRITTEN_HEADERS })
+  @ApiProblems(404, 409, 412, 413, 415, 422)
   async assessImpact(
     @Param('id', IncidentIdPipe) id: string,
     @Body() body: AssessImpactDto,
@@ -248,7 +253,8 @@ export class IncidentsController {
   @ApiOperation({ summary: 'Link to a related incident' })
   @ApiHeader(CONDITIONAL)
   @ApiHeader(IDEMPOTENT)
-  @ApiCreatedResponse({ description: '{ id, version, position }' })
+  @ApiCreatedResponse({ type: IncidentWrittenDto, headers: WRITTEN_HEADERS })
+  @ApiProblems(404, 409, 412, 413, 415, 422)
   async link(
     @Param('id', IncidentIdPipe) id: string,
     @Body() body: LinkIncidentDto,
@@ -264,7 +270,7 @@ export class IncidentsController {
   @Get()
   @Scopes('incidents:read')
   @ApiOperation({ summary: 'List incidents, newest change first; point-in-time with asOf, knownAt, validAt' })
-  @ApiOkResponse({ description: '{ items: [{ id, title, category, status, updatedAt, version }], next }' })
+  @ApiOkResponse({ type: IncidentListDto, headers: LINK_HEADER })
   async list(@Query() query: ListIncidentsQueryDto) {
     await this.readYourWrites.await(query.minPosition);
     const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
@@ -291,8 +297,8 @@ export class IncidentsController {
   @Get(':id')
   @Scopes('incidents:read')
   @ApiOperation({ summary: 'The whole record with its timeline; point-in-time with asOf, knownAt, validAt' })
-  @ApiOkResponse({ description: 'The incident record' })
-  @ApiNotFoundResponse({ description: 'No such incident (at that time)' })
+  @ApiOkResponse({ type: IncidentViewDto, headers: ETAG_HEADER })
+  @ApiProblems(404)
   async get(
     @Param('id', IncidentIdPipe) id: string,
     @Query() query: PointInTimeDto,
@@ -309,7 +315,8 @@ export class IncidentsController {
   @Get(':id/timeline')
   @Scopes('incidents:read')
   @ApiOperation({ summary: 'Facts in timeline order (earliest, latest, position)' })
-  @ApiOkResponse({ description: '{ items: [fact] }' })
+  @ApiOkResponse({ type: TimelineDto })
+  @ApiProblems(404)
   async timeline(
     @Param('id', IncidentIdPipe) id: string,
     @Query() query: TimelineQueryDto,
@@ -323,7 +330,8 @@ export class IncidentsController {
   @Get(':id/history')
   @Scopes('incidents:read')
   @ApiOperation({ summary: 'The audit view: every event of the incident, oldest first, with actor and recorded time' })
-  @ApiOkResponse({ description: '{ items: [{ eventId, type, version, position, recordedAt, actor, data }], next }' })
+  @ApiOkResponse({ type: HistoryPageDto, headers: LINK_HEADER })
+  @ApiProblems(404)
   history(@Param('id', IncidentIdPipe) id: string, @Query() query: HistoryQueryDto): Promise<HistoryPage> {
     return this.queries.execute(new GetHistoryQuery(id, query.after, query.limit ?? 100));
   }
@@ -333,10 +341,8 @@ export class IncidentsController {
   @ApiOperation({
     summary: 'Status periods in valid-time order with effectiveAt, assertedAt and recordedAt (asOf, knownAt, validAt)',
   })
-  @ApiOkResponse({
-    description: '{ items: [{ from, to, effectiveAt, assertedAt, recordedAt, reason, sources, version }] }',
-  })
-  @ApiNotFoundResponse({ description: 'No such incident (at that time)' })
+  @ApiOkResponse({ type: StatusHistoryDto })
+  @ApiProblems(404)
   async statusHistory(
     @Param('id', IncidentIdPipe) id: string,
     @Query() query: PointInTimeDto,
@@ -351,10 +357,8 @@ export class IncidentsController {
     summary:
       'What changed between two points in time: facts added, removed and changed; status, details, impact, links',
   })
-  @ApiOkResponse({
-    description: '{ incidentId, axis, from, to, facts: { added, removed, changed }, status, details, impact, links }',
-  })
-  @ApiNotFoundResponse({ description: 'No such incident at `to`' })
+  @ApiOkResponse({ type: DiffDto })
+  @ApiProblems(404)
   async diff(@Param('id', IncidentIdPipe) id: string, @Query() query: DiffQueryDto): Promise<DiffResult> {
     await this.readYourWrites.await(query.minPosition);
     const from = upperBoundOf(query.from);

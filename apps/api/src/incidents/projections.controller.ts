@@ -1,11 +1,13 @@
 import { Controller, Get, HttpCode, Inject, Param, Post } from '@nestjs/common';
-import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Scopes } from '@app/auth';
 import { DomainError } from '@app/domain';
 import { EVENT_STORE, type EventStore } from '@app/event-store';
 import { READ_MODELS } from '@app/incidents';
 import { reprojectIncident, type ReadModelStore } from '@app/read-models';
 import { IncidentIdPipe } from '../http/params';
+import { ApiProblems } from '../http/problem.schema';
+import { ParkedListDto, RetriedDto } from './dto/responses.dto';
 
 function parkedView(parked: {
   incidentId: string;
@@ -19,6 +21,7 @@ function parkedView(parked: {
 
 /** Incidents the projection set aside because an event of theirs could not be applied, and their retry. */
 @ApiTags('admin')
+@ApiProblems(400, 401, 403, 429, 503)
 @Controller('v1/admin/projections')
 export class ProjectionsController {
   constructor(
@@ -29,7 +32,7 @@ export class ProjectionsController {
   @Get('parked')
   @Scopes('incidents:admin')
   @ApiOperation({ summary: 'Parked incidents: each with the event that cannot be applied and the error' })
-  @ApiOkResponse({ description: '{ items: [{ incidentId, eventId, position, error, parkedAt }] }' })
+  @ApiOkResponse({ type: ParkedListDto })
   async parked() {
     return { items: (await this.readModels.parked()).map(parkedView) };
   }
@@ -40,9 +43,8 @@ export class ProjectionsController {
   @ApiOperation({
     summary: 'Fold the parked incident again from its stream; on success its rows are replaced and it is unparked',
   })
-  @ApiOkResponse({ description: '{ incidentId, version, position }' })
-  @ApiNotFoundResponse({ description: 'The incident is not parked' })
-  @ApiConflictResponse({ description: 'An event still cannot be applied; the incident stays parked' })
+  @ApiOkResponse({ type: RetriedDto })
+  @ApiProblems(404, 409)
   async retry(@Param('id', IncidentIdPipe) incidentId: string) {
     const [parked] = await this.readModels.parked([incidentId]);
     if (parked === undefined) throw new DomainError('not-found', `Incident ${incidentId} is not parked`);

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { IncidentFileError, IncidentImporter, parseIncidentFile, type ImportReport } from '@app/incidents';
+import { UsageError, withAppContext, type CliCommand } from '../command-line';
 
 function incidentFiles(path: string): string[] {
   if (!statSync(path).isDirectory()) return [path];
@@ -12,12 +13,30 @@ function incidentFiles(path: string): string[] {
     .map((name) => join(path, name));
 }
 
-/** `import <file-or-directory>`: appends what the curated files say that the record does not yet. */
-export async function importCommand(app: INestApplicationContext, args: string[]): Promise<number> {
-  if (args.length === 0) {
-    process.stderr.write('usage: import <file.json | directory> [...]\n');
-    return 2;
-  }
+export const importCommand: CliCommand = {
+  name: 'import',
+  summary: 'append what curated incident files say that the record does not yet (idempotent)',
+  usage: `usage: npm run import -- <file.json | directory> [...]
+
+Appends what each curated incident file says that the record does not yet say; running it again appends nothing.
+A directory means every *.json file in it. See examples/incidents/README.md for the file format.
+`,
+  options: {},
+  positionals: true,
+  async run(args, config) {
+    if (args.positionals.length === 0) throw new UsageError('give at least one file or directory');
+    try {
+      return await withAppContext(config, (app) => importFiles(app, args.positionals));
+    } catch (error) {
+      if (!(error instanceof IncidentFileError)) throw error;
+      process.stderr.write(`${error.message}\n`);
+      return 1;
+    }
+  },
+};
+
+/** Appends what the curated files say that the record does not yet. */
+async function importFiles(app: INestApplicationContext, args: string[]): Promise<number> {
   const importer = app.get(IncidentImporter);
   const correlationId = randomUUID();
   const files = args.flatMap(incidentFiles);

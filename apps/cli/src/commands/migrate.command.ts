@@ -2,29 +2,39 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { AppConfig } from '@app/config';
 import { migrateLog, openEventStore, SqliteEventStore } from '@app/event-store';
+import { stringOption, UsageError, type CliCommand } from '../command-line';
 import { ProgressBar } from '../progress-bar';
 
 const TARGETS = ['postgres', 'eventstoredb'] as const;
 
-/**
- * `migrate --to postgres|eventstoredb`: copies the whole log from the embedded SQLite store under DATA_DIR into an
- * empty PostgreSQL (DATABASE_URL, DATABASE_SCHEMA) or EventStoreDB (EVENTSTORE_CONNECTION_STRING) store, then
- * verifies the copy by count and hash.
- */
-export async function migrateCommand(config: AppConfig, args: string[]): Promise<number> {
-  const index = args.indexOf('--to');
-  const to = index >= 0 ? args[index + 1] : undefined;
-  if (!TARGETS.includes(to as (typeof TARGETS)[number])) {
-    process.stderr.write(`usage: migrate --to ${TARGETS.join('|')}\n`);
-    return 2;
-  }
+export const migrateCommand: CliCommand = {
+  name: 'migrate',
+  summary: 'copy the embedded SQLite log into an empty PostgreSQL or EventStoreDB store, verified',
+  usage: `usage: npm run cli -- migrate --to postgres|eventstoredb
+
+Copies the whole log from the embedded SQLite store under DATA_DIR into an empty PostgreSQL (DATABASE_URL,
+DATABASE_SCHEMA) or EventStoreDB (EVENTSTORE_CONNECTION_STRING) store, then verifies the copy by count and hash.
+`,
+  options: { to: { type: 'string' } },
+  positionals: false,
+  run(args, config) {
+    const to = stringOption(args, 'to');
+    if (to === undefined) throw new UsageError('--to is required');
+    if (!TARGETS.includes(to as (typeof TARGETS)[number])) {
+      throw new UsageError(`--to must be one of ${TARGETS.join(', ')}`);
+    }
+    return migrate(config, to as (typeof TARGETS)[number]);
+  },
+};
+
+async function migrate(config: AppConfig, to: (typeof TARGETS)[number]): Promise<number> {
   const filename = join(config.dataDir, 'events.db');
   if (!existsSync(filename)) {
     process.stderr.write(`no embedded store at ${filename} (DATA_DIR)\n`);
     return 1;
   }
   const source = new SqliteEventStore({ filename });
-  const target = await openEventStore({ ...config, eventStore: to as (typeof TARGETS)[number] });
+  const target = await openEventStore({ ...config, eventStore: to });
   try {
     const bar = new ProgressBar(`migrate to ${to}`);
     const result = await migrateLog(source, target, ({ copied, total }) => bar.update(copied, total));

@@ -1,11 +1,41 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '@app/event-store';
-import { READ_MODELS } from '@app/incidents';
+import { liveDataDirLockHolders, READ_MODELS } from '@app/incidents';
 import { rebuildReadModels, type ReadModelStore } from '@app/read-models';
+import { withAppContext, type CliCommand } from '../command-line';
 import { ProgressBar } from '../progress-bar';
 
-/** `rebuild`: drops every read model and folds the whole log into them again. */
-export async function rebuildCommand(app: INestApplicationContext): Promise<number> {
+export const rebuildCommand: CliCommand = {
+  name: 'rebuild',
+  summary: 'drop the read models and rebuild them from the log (refused while the API runs)',
+  usage: `usage: npm run cli -- rebuild [--force]
+
+Drops every read model under DATA_DIR and folds the whole log into them again, with a progress bar.
+
+A running API holds DATA_DIR (a lock file per process under DATA_DIR/locks, removed when it stops; a file left by a
+process that no longer runs is ignored). While one does, rebuild refuses and names it. --force rebuilds anyway: the
+running API then notices the moved checkpoint and resumes from it.
+`,
+  options: { force: { type: 'boolean' } },
+  positionals: false,
+  async run(args, config) {
+    const holders = liveDataDirLockHolders(config.dataDir);
+    if (holders.length > 0 && args.values.force !== true) {
+      const names = holders.map(
+        (holder) => `${holder.role} pid ${holder.pid} on ${holder.hostname} since ${holder.startedAt}`,
+      );
+      process.stderr.write(
+        `refusing to rebuild: DATA_DIR ${config.dataDir} is in use by ${names.join('; ')}\n` +
+          'stop it first, or pass --force to rebuild under it\n',
+      );
+      return 1;
+    }
+    return withAppContext(config, rebuild);
+  },
+};
+
+/** Drops every read model and folds the whole log into them again. */
+async function rebuild(app: INestApplicationContext): Promise<number> {
   const store = app.get<EventStore>(EVENT_STORE);
   const readModels = app.get<ReadModelStore>(READ_MODELS);
   const bar = new ProgressBar('rebuild');

@@ -1,13 +1,9 @@
-import {
-  isScope,
-  LocalIssuerError,
-  MAX_LOCAL_TOKEN_TTL_SECONDS,
-  mintLocalToken,
-  parseDurationSeconds,
-  SCOPES,
-  type Scope,
-} from '@app/auth';
-import type { AppConfig } from '@app/config';
+// Imported file by file: the library's index loads Nest, and a token should not wait for it.
+import { parseDurationSeconds } from '@app/auth/duration';
+import { LocalIssuerError, MAX_LOCAL_TOKEN_TTL_SECONDS, mintLocalToken } from '@app/auth/local-issuer';
+import { isScope, SCOPES, type Scope } from '@app/auth/scopes';
+import type { AppConfig } from '@app/config/app-config';
+import { parseCommandArgs, stringOption, UsageError, type CliCommand, type OptionSpecs } from '../command-line';
 
 export const TOKEN_USAGE = `usage: npm run -s token -- --scopes <scope,...> --sub <subject> [--ttl <duration>] [--url]
 
@@ -57,9 +53,12 @@ export async function tokenCommand(
   args: string[],
   output: CommandOutput = PROCESS_OUTPUT,
 ): Promise<number> {
-  const parsed = parseTokenArgs(args);
-  if (typeof parsed === 'string') {
-    output.stderr(`${parsed}\n\n${TOKEN_USAGE}`);
+  let parsed: TokenArgs;
+  try {
+    parsed = parseTokenArgs(args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    output.stderr(`${error.message}\n\n${TOKEN_USAGE}`);
     return 2;
   }
   if (!config.auth.localIssuer) {
@@ -83,33 +82,40 @@ export async function tokenCommand(
   }
 }
 
-function parseTokenArgs(args: string[]): TokenArgs | string {
-  const values = new Map<string, string>();
-  let url = false;
-  for (let i = 0; i < args.length; i += 1) {
-    if (args[i] === '--url') {
-      url = true;
-      continue;
-    }
-    const [flag, inline] = args[i].split(/=(.*)/s, 2);
-    if (!['--scopes', '--sub', '--ttl'].includes(flag)) return `unknown argument: ${args[i]}`;
-    const value = inline ?? args[++i];
-    if (value === undefined || value === '') return `${flag} needs a value`;
-    values.set(flag, value);
-  }
-  const scopes = (values.get('--scopes') ?? '')
+const TOKEN_OPTIONS: OptionSpecs = {
+  scopes: { type: 'string' },
+  sub: { type: 'string' },
+  ttl: { type: 'string' },
+  url: { type: 'boolean' },
+};
+
+export const tokenCliCommand: CliCommand = {
+  name: 'token',
+  summary: 'print a bearer token signed by the local issuer (and nothing else on stdout)',
+  usage: TOKEN_USAGE,
+  options: TOKEN_OPTIONS,
+  positionals: false,
+  run: (args, config) => tokenCommand(config, args.raw),
+};
+
+function parseTokenArgs(args: string[]): TokenArgs {
+  const parsed = parseCommandArgs(args, TOKEN_OPTIONS, false);
+  const scopes = (stringOption(parsed, 'scopes') ?? '')
     .split(',')
     .map((scope) => scope.trim())
     .filter((scope) => scope !== '');
-  if (scopes.length === 0) return '--scopes is required';
+  if (scopes.length === 0) throw new UsageError('--scopes is required');
   const unknown = scopes.filter((scope) => !isScope(scope));
-  if (unknown.length > 0) return `unknown scope: ${unknown.join(', ')}`;
-  const sub = values.get('--sub');
-  if (sub === undefined) return '--sub is required';
-  if (sub.length > 200 || !/^[\x21-\x7e]+$/.test(sub)) return '--sub must be 1-200 visible ASCII characters';
-  const ttl = values.get('--ttl') ?? '1h';
+  if (unknown.length > 0) throw new UsageError(`unknown scope: ${unknown.join(', ')}`);
+  const sub = stringOption(parsed, 'sub');
+  if (sub === undefined) throw new UsageError('--sub is required');
+  if (sub.length > 200 || !/^[\x21-\x7e]+$/.test(sub))
+    throw new UsageError('--sub must be 1-200 visible ASCII characters');
+  const ttl = stringOption(parsed, 'ttl') ?? '1h';
   const ttlSeconds = parseDurationSeconds(ttl);
-  if (ttlSeconds === undefined) return `--ttl must be a duration such as 90s, 30m or 1h, got ${ttl}`;
-  if (ttlSeconds > MAX_LOCAL_TOKEN_TTL_SECONDS) return `--ttl must be at most ${MAX_LOCAL_TOKEN_TTL_SECONDS / 3600}h`;
-  return { scopes: [...new Set(scopes as Scope[])], sub, ttlSeconds, url };
+  if (ttlSeconds === undefined) throw new UsageError(`--ttl must be a duration such as 90s, 30m or 1h, got ${ttl}`);
+  if (ttlSeconds > MAX_LOCAL_TOKEN_TTL_SECONDS) {
+    throw new UsageError(`--ttl must be at most ${MAX_LOCAL_TOKEN_TTL_SECONDS / 3600}h`);
+  }
+  return { scopes: [...new Set(scopes as Scope[])], sub, ttlSeconds, url: parsed.values.url === true };
 }

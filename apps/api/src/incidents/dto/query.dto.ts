@@ -81,7 +81,8 @@ export class ListIncidentsQueryDto extends PointInTimeDto {
 
   @ApiPropertyOptional({
     example: 'T1606',
-    description: 'Only incidents with a fact using this MITRE ATT&CK technique (a technique matches its sub-techniques)',
+    description:
+      'Only incidents with a fact using this MITRE ATT&CK technique (a technique matches its sub-techniques)',
   })
   @IsOptional()
   @Matches(TECHNIQUE_ID_PATTERN, { message: '$property must be a MITRE ATT&CK technique id, e.g. T1606 or T1606.002' })
