@@ -37,6 +37,7 @@ export async function importCommand(app: INestApplicationContext, args: string[]
   for (const report of reports) {
     const summary = report.appended === 0 ? 'unchanged' : `${report.appended} change(s): ${report.changes.join('; ')}`;
     process.stdout.write(`${report.id}: ${summary}\n`);
+    for (const warning of report.warnings) process.stderr.write(`${report.id}: warning: ${warning}\n`);
     for (const error of report.errors) {
       failed = true;
       process.stderr.write(`${report.id}: refused: ${error}\n`);
