@@ -187,6 +187,7 @@ describe('example incidents (e2e)', () => {
       expect.arrayContaining([{ field: 'confidence', before: 'likely', after: 'possible' }]),
     );
     expect(capture.after.corrections.map((c: { assertedAt: string }) => c.assertedAt)).toEqual([
+      '2023-07-14T00:00:00.000Z',
       '2023-09-06T00:00:00.000Z',
       '2024-03-12T00:00:00.000Z',
       '2024-04-02T00:00:00.000Z',
