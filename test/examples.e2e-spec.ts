@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { EVENT_STORE, type EventStore } from '@app/event-store';
 import { IncidentImporter, parseIncidentFile, type ImportReport, type IncidentFile } from '@app/incidents';
@@ -35,6 +36,9 @@ class Store {
 
   static async start(): Promise<Store> {
     const app = await startTestApp();
+    // One store sits idle while another imports, for longer than Node's default keep-alive of 5 s under load; a longer
+    // server keep-alive keeps the client from reusing a connection the server is closing at that moment.
+    (app.app.getHttpServer() as Server).keepAliveTimeout = 120_000;
     return new Store(app, new ApiClient(app.baseUrl, app.adminToken), app.app.get(IncidentImporter));
   }
 

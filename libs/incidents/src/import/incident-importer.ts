@@ -134,7 +134,7 @@ export class IncidentImporter {
       this.checkOpening(file, loaded, report);
     }
     await this.importDetails(file, loaded.state!, run, report);
-    await this.importImpact(file, run);
+    await this.importImpact(file, run, report);
     loaded = await this.load(file.id);
     for (const entry of file.facts ?? []) await this.importFact(file.id, entry, loaded, run, report);
     await this.importStatusChanges(file, run, report);
@@ -225,6 +225,7 @@ export class IncidentImporter {
       }
     }
     let state = opened;
+    let loadedAt = report.appended;
     const times = uniqueSorted([
       since,
       ...state.details.map((claim) => claim.assertedAt).filter((at) => at > since),
@@ -238,7 +239,7 @@ export class IncidentImporter {
           return new ReviseIncidentDetailsCommand(file.id, payload, c);
         });
       }
-      state = (await this.load(file.id)).state!;
+      if (report.appended !== loadedAt) [state, loadedAt] = [(await this.load(file.id)).state!, report.appended];
       const stored = resolveDetails(state.details.filter((claim) => claim.assertedAt <= time));
       const expected = expectedAt(time);
       const changes: DetailsChanges = {};
@@ -265,7 +266,7 @@ export class IncidentImporter {
   }
 
   /** Impact as assessed over time, restated where the record differs (as for details). */
-  private async importImpact(file: IncidentFile, run: Run) {
+  private async importImpact(file: IncidentFile, run: Run, report: ImportReport) {
     if (file.impact && Object.keys(file.impact).length > 0) {
       const payload = { ...file.impact };
       await run('impact assessed', `impact:${hash(file.impact)}`, payload, (c) => {
@@ -284,6 +285,7 @@ export class IncidentImporter {
       };
     };
     let state = (await this.load(file.id)).state!;
+    let loadedAt = report.appended;
     const times = uniqueSorted([
       ...state.impactClaims.map((claim) => claim.assertedAt),
       ...assessments.flatMap(({ at }) => (at !== undefined ? [at] : [])),
@@ -296,7 +298,7 @@ export class IncidentImporter {
           return new AssessImpactCommand(file.id, payload, c);
         });
       }
-      state = (await this.load(file.id)).state!;
+      if (report.appended !== loadedAt) [state, loadedAt] = [(await this.load(file.id)).state!, report.appended];
       const stored = resolveImpact(state.impactClaims.filter((claim) => claim.assertedAt <= time));
       const expected: Impact = {};
       for (const { item, at } of assessments)
@@ -355,6 +357,7 @@ export class IncidentImporter {
     const fact = async () => (await this.load(incidentId)).state?.facts[factId];
     let current = await fact();
     if (!current) return;
+    let loadedAt = report.appended;
     const corrections = inAssertedOrder(entry.corrections ?? []);
     const expectedAt = (at: string) => {
       const content: FactChanges = { ...base };
@@ -371,7 +374,7 @@ export class IncidentImporter {
         if (at !== time) continue;
         await this.correct(incidentId, factId, factKey, entry.key, item, run, loaded.keys);
       }
-      current = (await fact())!;
+      if (report.appended !== loadedAt) [current, loadedAt] = [(await fact())!, report.appended];
       const stored = factContentAt(current, time);
       const expected = expectedAt(time);
       const changes: FactChanges = {};
@@ -388,7 +391,7 @@ export class IncidentImporter {
     for (const { item, at } of corrections) {
       if (at === undefined) await this.correct(incidentId, factId, factKey, entry.key, item, run, loaded.keys);
     }
-    current = (await fact())!;
+    if (report.appended !== loadedAt) current = (await fact())!;
     if (entry.retraction && !current.retraction) {
       const payload = { factId, reason: entry.retraction.reason, assertedAt: entry.retraction.assertedAt };
       await run(`retracted ${entry.key}`, `${factKey}:retraction`, payload, (c) => {
