@@ -2,11 +2,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { TokenVerifier } from '@app/auth';
+import { LOCAL_ISSUER, TokenVerifier } from '@app/auth';
 import { EVENT_STORE, type EventStore } from '@app/event-store';
 import {
   ApiClient,
   LogCapture,
+  LoopbackTrap,
+  selfSignedCertificate,
   signingKey,
   startTestApp,
   TestIssuer,
@@ -21,11 +23,15 @@ const MIN_REFETCH_S = 0.2;
 /**
  * Two issuers, A and B, each serving its own JWKS over HTTP on loopback, trusted through an AUTH_ISSUERS_FILE in YAML.
  * A token is good only against the keys of the issuer it names; every forgery below is a 401 that appends nothing.
+ * Keys come only from the registry: a token that brings its own key (`jwk`, `x5c`) or names where to fetch one
+ * (`jku`, `x5u`, pointed at a loopback trap that counts requests, or at B's real JWKS) is refused without a fetch.
  */
 describe('token verification against an issuer registry (e2e)', () => {
   let a: TestIssuer;
   let b: TestIssuer;
   let aRsa: SigningKey;
+  let mallory: SigningKey;
+  let trap: LoopbackTrap;
   let app: TestApp;
   let api: ApiClient;
   let configDir: string;
@@ -33,6 +39,8 @@ describe('token verification against an issuer registry (e2e)', () => {
 
   beforeAll(async () => {
     aRsa = await signingKey('a-rsa', 'RS256');
+    mallory = await signingKey('mallory-1');
+    trap = await LoopbackTrap.start(JSON.stringify({ keys: [mallory.publicJwk] }));
     a = await TestIssuer.start('a', 'incident-timeline', [aRsa]);
     b = await TestIssuer.start('b', 'incident-timeline');
     configDir = mkdtempSync(join(tmpdir(), 'issuers-'));
@@ -61,6 +69,7 @@ describe('token verification against an issuer registry (e2e)', () => {
     await app?.close();
     await a?.close();
     await b?.close();
+    await trap?.close();
     rmSync(configDir, { recursive: true, force: true });
   });
 
@@ -103,7 +112,59 @@ describe('token verification against an issuer registry (e2e)', () => {
     ['has no sub', 'claims-refused', () => a.token({ claims: { sub: undefined } })],
     ['has a tampered payload', 'bad-signature', () => tampered()],
     ['is not a JWT at all', 'malformed-token', async () => 'not-a-token'],
+    [
+      "names the local issuer, signed by A under A's kid",
+      'unknown-key',
+      () => a.token({ claims: { iss: LOCAL_ISSUER } }),
+    ],
+    ["embeds the signer's key (jwk)", 'unknown-key', () => byMallory({ jwk: mallory.publicJwk })],
+    [
+      "embeds the signer's key (jwk) under A's kid",
+      'bad-signature',
+      () => byMallory({ jwk: mallory.publicJwk, kid: a.key.kid }),
+    ],
+    ["names the signer's JWKS URL (jku)", 'unknown-key', () => byMallory({ jku: trap.url('/jwks.json') })],
+    [
+      "names the signer's JWKS URL (jku) under A's kid",
+      'bad-signature',
+      () => byMallory({ jku: trap.url('/jwks.json'), kid: a.key.kid }),
+    ],
+    [
+      "names A, signed by B's key, B's kid, with B's JWKS URL (jku)",
+      'unknown-key',
+      () => a.rawToken({ key: b.key, header: { jku: b.jwksUri } }),
+    ],
+    ["names the signer's certificate URL (x5u)", 'unknown-key', () => byMallory({ x5u: trap.url('/cert.pem') })],
+    [
+      "embeds the signer's self-signed certificate (x5c)",
+      'unknown-key',
+      () => byMallory({ x5c: [selfSignedCertificate(mallory, 'a.issuer.test')] }),
+    ],
+    [
+      "embeds the signer's self-signed certificate (x5c) under A's kid",
+      'bad-signature',
+      () => byMallory({ x5c: [selfSignedCertificate(mallory, 'a.issuer.test')], kid: a.key.kid }),
+    ],
+    [
+      'is signed by A but marks an unknown header critical (crit)',
+      'unsupported-header',
+      () => a.rawToken({ header: { crit: ['exp-policy'], 'exp-policy': 'lenient' } }),
+    ],
+    [
+      'is signed by A and lists a critical header it does not carry',
+      'unsupported-header',
+      () => a.rawToken({ header: { crit: ['exp-policy'] } }),
+    ],
+    ['is signed by A with an empty crit list', 'unsupported-header', () => a.rawToken({ header: { crit: [] } })],
+    [
+      'is signed by A and asks for an unencoded payload (crit b64)',
+      'unsupported-header',
+      () => a.rawToken({ header: { crit: ['b64'], b64: false } }),
+    ],
   ];
+
+  /** Claims of A, signed by an attacker's key that no issuer publishes, with the attacker's kid unless overridden. */
+  const byMallory = (header: Record<string, unknown>) => a.rawToken({ key: mallory, header });
 
   async function tampered(): Promise<string> {
     const [header, , signature] = (await a.token()).split('.');
@@ -120,7 +181,10 @@ describe('token verification against an issuer registry (e2e)', () => {
 
   it.each(forgeries)('refuses a token that %s (%s): 401 problem, nothing appended', async (_name, reason, make) => {
     const before = await headPosition();
+    const bFetches = b.fetches;
     const response = await openWith(await make());
+    // No fetch of a URL the token names: neither the trap nor B's JWKS (the token names A).
+    expect({ trapHits: trap.hits, bFetches: b.fetches }).toEqual({ trapHits: 0, bFetches });
     expect(response.status).toBe(401);
     expect(response.contentType).toContain(PROBLEM);
     expect(response.body).toEqual({

@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { SqliteEventStore, type StoredEvent } from '@app/event-store';
+import { SqliteEventStore, type EventStore, type StoredEvent } from '@app/event-store';
+import { dropSchema, freshSchemaName, TEST_DATABASE_URL } from '../libs/event-store/src/contract/postgres.fixture';
+import { PostgresEventStore } from '../libs/event-store/src/postgres.event-store';
 import { describeKafka, uniqueTopics } from './kafka/broker';
 import {
   distinctPositions,
@@ -19,17 +21,22 @@ import { TopicReader } from './kafka/topic-reader';
  * The relay process is killed with SIGKILL at five random points while 5,000 events are appended across 50 incidents,
  * and restarted each time on the same DATA_DIR. A consumer reading from the start must see every event (no gap by
  * position); duplicates are allowed only as exact copies with the same ce_id; after de-duplication each incident's
- * messages are in version order.
+ * messages are in version order. The log lives in the store the run is about: SQLite by default, a PostgreSQL schema
+ * of its own under EVENT_STORE=postgres (the relay then reads it through the PostgreSQL adapter, as in production).
  */
 const INCIDENTS = 50;
 const EVENTS_PER_INCIDENT = 100;
 const TOTAL = INCIDENTS * EVENTS_PER_INCIDENT;
 const KILLS = 5;
+const ON_POSTGRES = process.env.EVENT_STORE === 'postgres';
+const TITLE = `relay killed with SIGKILL mid-stream on ${ON_POSTGRES ? 'PostgreSQL' : 'SQLite'} (e2e, real process)`;
 
-describeKafka('relay killed with SIGKILL mid-stream (e2e, real process, real broker)', {}, (broker) => {
+describeKafka(TITLE, {}, (broker) => {
   let build: { entry: string; dir: string };
   let dataDir: string;
-  let store: SqliteEventStore;
+  let store: EventStore;
+  /** Where the relay finds the log: its own schema on PostgreSQL, DATA_DIR/events.db on SQLite. */
+  let storeEnv: Record<string, string>;
   let reader: TopicReader | undefined;
   const relays: RelayProcess[] = [];
   const topics = uniqueTopics('crash');
@@ -37,19 +44,28 @@ describeKafka('relay killed with SIGKILL mid-stream (e2e, real process, real bro
   beforeAll(async () => {
     build = await buildRelay();
     dataDir = mkdtempSync(join(tmpdir(), 'relay-crash-'));
-    store = new SqliteEventStore({ filename: join(dataDir, 'events.db') });
+    if (ON_POSTGRES) {
+      const schema = freshSchemaName();
+      store = await PostgresEventStore.open({ connectionString: TEST_DATABASE_URL, schema });
+      storeEnv = { EVENT_STORE: 'postgres', DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: schema };
+    } else {
+      store = new SqliteEventStore({ filename: join(dataDir, 'events.db') });
+      storeEnv = { EVENT_STORE: 'sqlite' };
+    }
   }, 300_000);
 
   afterAll(async () => {
     await Promise.all(relays.map((relay) => relay.kill()));
     await reader?.stop();
     await store?.close();
+    if (store instanceof PostgresEventStore) await dropSchema(store.schema);
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     if (build) rmSync(build.dir, { recursive: true, force: true });
   });
 
   async function startRelay(): Promise<RelayProcess> {
     const relay = await RelayProcess.spawn(build.entry, {
+      ...storeEnv,
       DATA_DIR: dataDir,
       KAFKA_BROKERS: broker().brokers.join(','),
       KAFKA_CLIENT_ID: topics.clientId,

@@ -12,6 +12,7 @@ import { ReadinessChecks } from './health/readiness';
 import { RequestLogMiddleware } from './http/request-log.middleware';
 import { IncidentsController } from './incidents/incidents.controller';
 import { ReadYourWrites } from './incidents/read-your-writes';
+import { WebModule } from './web/web.module';
 
 const CONTROLLERS = [IncidentsController, EventsController, HealthController, MetricsController];
 
@@ -28,6 +29,7 @@ export class AppModule implements NestModule {
         IncidentsModule,
         FeedsModule,
         FeedsHttpModule,
+        WebModule,
       ],
       controllers: CONTROLLERS,
       providers: [ReadYourWrites, ReadinessChecks],

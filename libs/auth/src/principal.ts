@@ -14,6 +14,7 @@ export type AuthFailure =
   | 'unknown-issuer'
   | 'missing-kid'
   | 'algorithm-refused'
+  | 'unsupported-header'
   | 'unknown-key'
   | 'bad-signature'
   | 'claims-refused'

@@ -41,8 +41,9 @@ interface TrustedIssuer {
 /**
  * Verifies bearer JWTs against a registry of issuers. The unverified `iss` only chooses which issuer's keys to try;
  * a token is never checked against another issuer's keys, so a valid key of issuer B cannot vouch for a token that
- * claims to come from A (the Storm-0558 flaw). Every check is `jose`'s: signature, algorithm allow-list, `iss`,
- * `aud`, `exp`, `nbf` (all required, 30 s skew) and `typ` where the issuer sets one.
+ * claims to come from A (the Storm-0558 flaw). Keys come from the registry only: a key or key URL carried in the
+ * token (`jwk`, `jku`, `x5c`, `x5u`) is never used or fetched. Every check is `jose`'s: signature, algorithm
+ * allow-list, `iss`, `aud`, `exp`, `nbf` (all required, 30 s skew) and `typ` where the issuer sets one.
  */
 export class TokenVerifier {
   private readonly issuers = new Map<string, TrustedIssuer>();
@@ -91,6 +92,8 @@ export class TokenVerifier {
     if (typeof header.alg !== 'string' || !(issuer.config.algorithms as string[]).includes(header.alg)) {
       throw new AuthenticationError('algorithm-refused');
     }
+    // No JWS extension is understood here, so a token that marks any header critical is refused (RFC 7515 4.1.11).
+    if (header.crit !== undefined) throw new AuthenticationError('unsupported-header');
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, (h, t) => issuer.keys.getKey(h, t), {

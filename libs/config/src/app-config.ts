@@ -20,6 +20,7 @@ export interface AppConfig {
   dataDir: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   eventStore: 'sqlite' | 'postgres' | 'eventstoredb';
+  readModelStore: 'sqlite' | 'postgres';
   databaseUrl?: string;
   databaseSchema: string;
   eventStoreConnectionString?: string;
@@ -55,6 +56,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     dataDir: isAbsolute(dataDir) ? dataDir : resolve(process.cwd(), dataDir),
     logLevel: read(env, 'logLevel')!,
     eventStore: read(env, 'eventStore')!,
+    readModelStore: read(env, 'readModelStore') ?? (read(env, 'eventStore') === 'postgres' ? 'postgres' : 'sqlite'),
     databaseUrl: read(env, 'databaseUrl'),
     databaseSchema: read(env, 'databaseSchema')!,
     eventStoreConnectionString: read(env, 'eventStoreConnectionString'),
@@ -78,6 +80,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
   if (config.eventStore === 'postgres' && !config.databaseUrl) {
     throw new ConfigError('DATABASE_URL', 'must be set when EVENT_STORE=postgres');
+  }
+  if (config.readModelStore === 'postgres' && !config.databaseUrl) {
+    throw new ConfigError('DATABASE_URL', 'must be set when READ_MODEL_STORE=postgres');
   }
   if (config.eventStore === 'eventstoredb' && !config.eventStoreConnectionString) {
     throw new ConfigError('EVENTSTORE_CONNECTION_STRING', 'must be set when EVENT_STORE=eventstoredb');

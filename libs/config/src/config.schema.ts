@@ -70,9 +70,16 @@ export const SETTINGS = {
   eventStore: setting('EVENT_STORE', 'Event store adapter', 'sqlite', oneOf('sqlite', 'postgres', 'eventstoredb')),
   databaseUrl: setting('DATABASE_URL', 'PostgreSQL connection string (EVENT_STORE=postgres)', undefined, text),
   databaseSchema: setting('DATABASE_SCHEMA', 'PostgreSQL schema holding the events table', 'public', (raw, name) => {
-    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(raw)) throw new ConfigError(name, `must be a lower-case SQL identifier, got "${raw}"`);
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(raw))
+      throw new ConfigError(name, `must be a lower-case SQL identifier, got "${raw}"`);
     return raw;
   }),
+  readModelStore: setting(
+    'READ_MODEL_STORE',
+    'Where read models live: sqlite (under DATA_DIR) or postgres (DATABASE_URL, shared by replicas); default postgres with EVENT_STORE=postgres, else sqlite',
+    undefined,
+    oneOf('sqlite', 'postgres'),
+  ),
   eventStoreConnectionString: setting(
     'EVENTSTORE_CONNECTION_STRING',
     'EventStoreDB / KurrentDB connection string (EVENT_STORE=eventstoredb)',

@@ -167,8 +167,7 @@ function reviseDetails(
 }
 
 function recordFact({ data }: RecordFact, state: IncidentState, { now }: DecisionContext): IncidentEvent[] {
-  if (Object.hasOwn(state.facts, data.factId))
-    throw new DomainError('already-exists', `Fact ${data.factId} already exists`);
+  if (state.facts.has(data.factId)) throw new DomainError('already-exists', `Fact ${data.factId} already exists`);
   const kind = requireKind('kind', data.kind);
   const fact = {
     factId: data.factId,
@@ -186,7 +185,7 @@ function recordFact({ data }: RecordFact, state: IncidentState, { now }: Decisio
 }
 
 function existingFact(state: IncidentState, factId: string): FactState {
-  const fact = Object.hasOwn(state.facts, factId) ? state.facts[factId] : undefined;
+  const fact = state.facts.get(factId);
   if (!fact)
     throw new DomainError('not-found', `Fact ${factId} not found`, [
       { field: 'factId', message: 'must name an existing fact' },

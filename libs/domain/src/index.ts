@@ -6,6 +6,7 @@ export * from './edtf-date';
 export * from './errors';
 export * from './events';
 export * from './instant';
+export * from './persistent-map';
 export * from './rules';
 export * from './state';
 export * from './upcasters';

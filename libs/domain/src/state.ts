@@ -1,6 +1,7 @@
 import { parseEdtf, type EdtfDate } from './edtf-date';
 import type { DetailsChanges, FactChanges, FactRecorded, Impact, RecordedEvent, Source } from './events';
 import { lowerBoundOf } from './instant';
+import { PersistentMap } from './persistent-map';
 import {
   factKindOf,
   type Category,
@@ -161,7 +162,7 @@ export interface IncidentState {
   impact: Impact;
   impactClaims: ImpactClaim[];
   links: LinkState[];
-  facts: Record<string, FactState>;
+  facts: PersistentMap<FactState>;
   version: number;
   position: number;
   createdAt: string;
@@ -275,7 +276,7 @@ function touch(state: IncidentState, event: RecordedEvent): IncidentState {
 }
 
 function withFact(state: IncidentState, fact: FactState): IncidentState {
-  return { ...state, facts: { ...state.facts, [fact.factId]: fact } };
+  return { ...state, facts: state.facts.set(fact.factId, fact) };
 }
 
 function withDetails(state: IncidentState, details: DetailsClaim[]): IncidentState {
@@ -346,7 +347,7 @@ export function evolve(state: IncidentState | null, event: RecordedEvent): Incid
       impact: {},
       impactClaims: [],
       links: [],
-      facts: {},
+      facts: PersistentMap.empty(),
       version: event.version,
       position: Number(event.position),
       createdAt: event.recordedAt,
@@ -421,7 +422,7 @@ export function evolve(state: IncidentState | null, event: RecordedEvent): Incid
       return touch({ ...state, links: insertSorted(state.links, link, compareClaims) }, event);
     }
     case 'FactCorrected': {
-      const fact = Object.hasOwn(state.facts, event.data.factId) ? state.facts[event.data.factId] : undefined;
+      const fact = state.facts.get(event.data.factId);
       if (!fact) return touch(state, event);
       const { changes, sources, assertedAt, reason } = event.data;
       const correction: FactCorrection = {
@@ -440,7 +441,7 @@ export function evolve(state: IncidentState | null, event: RecordedEvent): Incid
       );
     }
     case 'FactAmended': {
-      const fact = Object.hasOwn(state.facts, event.data.factId) ? state.facts[event.data.factId] : undefined;
+      const fact = state.facts.get(event.data.factId);
       if (!fact) return touch(state, event);
       const { changes, sources, assertedAt, reason } = event.data;
       const erratum: FactErratum = {
@@ -453,7 +454,7 @@ export function evolve(state: IncidentState | null, event: RecordedEvent): Incid
       return touch(withFact(state, resolveFact({ ...fact, errata: [...fact.errata, erratum] })), event);
     }
     case 'FactRetracted': {
-      const fact = Object.hasOwn(state.facts, event.data.factId) ? state.facts[event.data.factId] : undefined;
+      const fact = state.facts.get(event.data.factId);
       if (!fact) return touch(state, event);
       const retraction: FactRetraction = {
         ...claimKey(event, { assertedAt: event.data.assertedAt }),
@@ -471,7 +472,7 @@ export function evolve(state: IncidentState | null, event: RecordedEvent): Incid
       const kind = factKindOf(factEvent.type);
       if (kind === undefined) throw new Error(`Unknown event type: ${factEvent.type}`);
       const data = factEvent.data;
-      if (Object.hasOwn(state.facts, data.factId)) return touch(state, event);
+      if (state.facts.has(data.factId)) return touch(state, event);
       const fact = resolveFact({
         factId: data.factId,
         kind,

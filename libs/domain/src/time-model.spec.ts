@@ -58,9 +58,12 @@ describe('claims apply in asserted order', () => {
       correction('2024-03-12', 'possible'),
       correction('2023-11-15', 'disputed'),
     ])!;
-    expect(state.facts[FACT].confidence).toBe('possible');
-    expect(state.facts[FACT].assertedAt).toBe('2024-03-12T00:00:00.000Z');
-    expect(state.facts[FACT].corrections.map((c) => c.assertedAt.slice(0, 10))).toEqual(['2023-11-15', '2024-03-12']);
+    expect(state.facts.get(FACT)!.confidence).toBe('possible');
+    expect(state.facts.get(FACT)!.assertedAt).toBe('2024-03-12T00:00:00.000Z');
+    expect(state.facts.get(FACT)!.corrections.map((c) => c.assertedAt.slice(0, 10))).toEqual([
+      '2023-11-15',
+      '2024-03-12',
+    ]);
   });
 
   it('the backfilled correction shows at a knownAt between the two', () => {
@@ -70,16 +73,16 @@ describe('claims apply in asserted order', () => {
       correction('2024-03-12', 'possible'),
       correction('2023-11-15', 'disputed'),
     ]);
-    expect(foldView(events, knownAt('2023-12-01'))?.facts[FACT].confidence).toBe('disputed');
-    expect(foldView(events, knownAt('2024-06-01'))?.facts[FACT].confidence).toBe('possible');
+    expect(foldView(events, knownAt('2023-12-01'))?.facts.get(FACT)?.confidence).toBe('disputed');
+    expect(foldView(events, knownAt('2024-06-01'))?.facts.get(FACT)?.confidence).toBe('possible');
   });
 
   it('folding the same claims in any recorded order gives the same state', () => {
     const claims = [keyCaptured, correction('2024-03-12', 'possible'), correction('2023-11-15', 'disputed')];
     const forward = foldEvents(recorded([opened, ...claims]))!;
     const backward = foldEvents(recorded([opened, claims[0], claims[2], claims[1]]))!;
-    expect(forward.facts[FACT].confidence).toBe(backward.facts[FACT].confidence);
-    expect(forward.facts[FACT].assertedAt).toBe(backward.facts[FACT].assertedAt);
+    expect(forward.facts.get(FACT)!.confidence).toBe(backward.facts.get(FACT)!.confidence);
+    expect(forward.facts.get(FACT)!.assertedAt).toBe(backward.facts.get(FACT)!.assertedAt);
   });
 
   it('a correction is judged against the fact as it stood at its own assertedAt', () => {
@@ -148,7 +151,7 @@ describe('claims apply in asserted order', () => {
     };
     const events = recorded([opened, certificate]);
     expect(foldView(events, knownAt('2023-07-05'))).toBeNull();
-    expect(Object.keys(foldView(events, knownAt('2023-07-11'))!.facts)).toEqual([
+    expect([...foldView(events, knownAt('2023-07-11'))!.facts.keys()]).toEqual([
       'c0000000-0000-4000-8000-000000000001',
     ]);
   });
@@ -244,9 +247,9 @@ describe('errata', () => {
 
   it('applies at every knownAt from the original claim on; asOf before it shows the record as it was', () => {
     const events = recorded([opened, keyCaptured, typo]);
-    expect(foldView(events, knownAt('2023-09-06'))?.facts[FACT].occurredAt.value).toBe('2021-04-01');
-    expect(foldView(events, { asOf: events[1].recordedAt })?.facts[FACT].occurredAt.value).toBe('2021-04');
-    const fact = foldEvents(events)!.facts[FACT];
+    expect(foldView(events, knownAt('2023-09-06'))?.facts.get(FACT)?.occurredAt.value).toBe('2021-04-01');
+    expect(foldView(events, { asOf: events[1].recordedAt })?.facts.get(FACT)?.occurredAt.value).toBe('2021-04');
+    const fact = foldEvents(events)!.facts.get(FACT)!;
     expect(fact.corrections).toEqual([]);
     expect(fact.errata).toHaveLength(1);
   });
@@ -256,7 +259,9 @@ describe('errata', () => {
       type: 'FactCorrected',
       data: { factId: FACT, changes: { occurredAt: '2021-05' }, assertedAt: '2024-03-12', reason: 'New analysis' },
     };
-    expect(foldEvents(recorded([opened, keyCaptured, corrected, typo]))!.facts[FACT].occurredAt.value).toBe('2021-05');
+    expect(foldEvents(recorded([opened, keyCaptured, corrected, typo]))!.facts.get(FACT)!.occurredAt.value).toBe(
+      '2021-05',
+    );
   });
 
   it('an erratum may move when the original claim became public', () => {
@@ -265,8 +270,8 @@ describe('errata', () => {
       data: { factId: FACT, changes: {}, assertedAt: '2023-07-11', reason: 'The first post already said it' },
     };
     const events = recorded([opened, keyCaptured, moved]);
-    expect(foldView(events, knownAt('2023-08-01'))?.facts[FACT]).toBeDefined();
-    expect(foldView(events.slice(0, 2), knownAt('2023-08-01'))?.facts[FACT]).toBeUndefined();
+    expect(foldView(events, knownAt('2023-08-01'))?.facts.get(FACT)).toBeDefined();
+    expect(foldView(events.slice(0, 2), knownAt('2023-08-01'))?.facts.get(FACT)).toBeUndefined();
   });
 });
 

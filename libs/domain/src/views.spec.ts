@@ -131,9 +131,9 @@ describe('point-in-time views', () => {
 
     it('a view as of a time includes exactly the events recorded at or before it', () => {
       const state = foldView(storm, { asOf: '2026-01-10T09:01:00.000Z' });
-      expect(Object.keys(state?.facts ?? {})).toEqual([KEY]);
+      expect([...(state?.facts.keys() ?? [])]).toEqual([KEY]);
       expect(state?.version).toBe(1);
-      expect(state?.facts[KEY].confidence).toBe('likely');
+      expect(state?.facts.get(KEY)?.confidence).toBe('likely');
     });
 
     it('a view with no point in time is the live fold', () => {
@@ -144,23 +144,23 @@ describe('point-in-time views', () => {
   describe('knownAt (asserted time)', () => {
     it('on 2023-10-01 the key capture was a likely claim, not yet corrected', () => {
       const state = foldView(storm, { knownAt: knownAt('2023-10-01') });
-      expect(state?.facts[KEY]).toMatchObject({ confidence: 'likely', corrections: [] });
+      expect(state?.facts.get(KEY)).toMatchObject({ confidence: 'likely', corrections: [] });
     });
 
     it('after 2024-03-12 the key capture is disputed', () => {
       const state = foldView(storm, { knownAt: knownAt('2024-06-01') });
-      expect(state?.facts[KEY]).toMatchObject({ confidence: 'disputed', assertedAt: '2024-03-12T00:00:00.000Z' });
-      expect(state?.facts[KEY].corrections).toHaveLength(1);
+      expect(state?.facts.get(KEY)).toMatchObject({ confidence: 'disputed', assertedAt: '2024-03-12T00:00:00.000Z' });
+      expect(state?.facts.get(KEY)?.corrections).toHaveLength(1);
     });
 
     it('a knownAt date includes what was asserted on that day', () => {
-      expect(foldView(storm, { knownAt: knownAt('2024-03-12') })?.facts[KEY].confidence).toBe('disputed');
-      expect(foldView(storm, { knownAt: knownAt('2024-03-11') })?.facts[KEY].confidence).toBe('likely');
+      expect(foldView(storm, { knownAt: knownAt('2024-03-12') })?.facts.get(KEY)?.confidence).toBe('disputed');
+      expect(foldView(storm, { knownAt: knownAt('2024-03-11') })?.facts.get(KEY)?.confidence).toBe('likely');
     });
 
     it('facts asserted after knownAt are left out of the view', () => {
       const state = foldView(storm, { knownAt: knownAt('2023-08-01') });
-      expect(Object.keys(state?.facts ?? {})).toEqual([NOTIFIED]);
+      expect([...(state?.facts.keys() ?? [])]).toEqual([NOTIFIED]);
     });
 
     it('before the incident itself was asserted there is no incident to show', () => {
@@ -186,7 +186,7 @@ describe('point-in-time views', () => {
         ],
       );
       const state = foldView(events, { knownAt: knownAt('2023-08-01') });
-      expect(state?.facts).toEqual({});
+      expect(state?.facts.size).toBe(0);
     });
 
     it('a retraction asserted after knownAt does not yet hide the fact', () => {
@@ -206,22 +206,22 @@ describe('point-in-time views', () => {
 
     it('asOf and knownAt combine: both filters apply', () => {
       const state = foldView(storm, { asOf: '2026-01-10T09:02:00.000Z', knownAt: knownAt('2024-06-01') });
-      expect(Object.keys(state?.facts ?? {}).sort()).toEqual([KEY, NOTIFIED].sort());
-      expect(state?.facts[KEY].confidence).toBe('likely');
+      expect([...(state?.facts.keys() ?? [])].sort()).toEqual([KEY, NOTIFIED].sort());
+      expect(state?.facts.get(KEY)?.confidence).toBe('likely');
     });
   });
 
   describe('assertedAt defaults', () => {
     it('an explicit assertedAt date is read as the start of that day', () => {
-      expect(foldEvents(storm)?.facts[KEY].firstAssertedAt).toBe('2023-09-06T00:00:00.000Z');
+      expect(foldEvents(storm)?.facts.get(KEY)?.firstAssertedAt).toBe('2023-09-06T00:00:00.000Z');
     });
 
     it('without assertedAt a fact is asserted at the earliest publishedAt of its sources', () => {
-      expect(foldEvents(storm)?.facts[NOTIFIED].assertedAt).toBe('2023-07-11T22:00:00.000Z');
+      expect(foldEvents(storm)?.facts.get(NOTIFIED)?.assertedAt).toBe('2023-07-11T22:00:00.000Z');
     });
 
     it('without assertedAt or a dated source a fact is asserted when it was recorded', () => {
-      expect(foldEvents(storm)?.facts[REVIEW].assertedAt).toBe('2026-01-10T09:05:00.000Z');
+      expect(foldEvents(storm)?.facts.get(REVIEW)?.assertedAt).toBe('2026-01-10T09:05:00.000Z');
     });
 
     it('a correction without assertedAt is asserted at its earliest new source, else when it was recorded', () => {
@@ -245,7 +245,7 @@ describe('point-in-time views', () => {
           { type: 'FactCorrected', data: { factId: KEY, changes: { summary: 'Key captured' }, reason: 'Wording' } },
         ],
       );
-      const [fromSource, fromRecord] = foldEvents(events)!.facts[KEY].corrections;
+      const [fromSource, fromRecord] = foldEvents(events)!.facts.get(KEY)!.corrections;
       expect(fromSource.assertedAt).toBe('2024-04-02T00:00:00.000Z');
       expect(fromRecord.assertedAt).toBe('2026-01-10T09:03:00.000Z');
       expect(isInView(events[2], { knownAt: knownAt('2024-04-01') })).toBe(false);

@@ -203,7 +203,7 @@ function factView(fact: FactState, options: ViewOptions): FactView {
 
 export function timelineOf(state: IncidentState, options: ViewOptions = {}): FactView[] {
   const { validAt, includeRetracted = false } = options;
-  return Object.values(state.facts)
+  return [...state.facts.values()]
     .filter((fact) => includeRetracted || fact.retraction === null)
     .filter((fact) => validAt === undefined || occurredBy(fact.occurredAt, validAt))
     .sort(compareFacts)

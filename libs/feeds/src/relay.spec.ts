@@ -12,13 +12,22 @@ import { SqliteRelayCheckpoint } from './sqlite.relay-checkpoint';
 
 const TOPICS = { events: 'events', statusChanges: 'status' };
 
-/** Records what it was asked to publish; `gate` lets a test hold a publish open, `failNext` makes one fail. */
+/**
+ * Records what it was asked to publish; `gate` lets a test hold a publish open (and `publishing` resolves with the
+ * batch as soon as a publish is waiting at the gate), `failNext` makes one fail.
+ */
 class FakeBroker {
   readonly published: FeedMessage[] = [];
   readonly publishers: FakePublisher[] = [];
   gate?: Promise<void>;
   failNext = 0;
   reachable = true;
+  private publishStarted!: (messages: FeedMessage[]) => void;
+  readonly publishing = new Promise<FeedMessage[]>((resolve) => (this.publishStarted = resolve));
+
+  started(messages: FeedMessage[]): void {
+    this.publishStarted(messages);
+  }
 
   create = (): FeedPublisher => {
     const publisher = new FakePublisher(this);
@@ -36,6 +45,7 @@ class FakePublisher implements FeedPublisher {
   }
   async ensureTopics() {}
   async publish(messages: FeedMessage[]) {
+    this.broker.started(messages);
     await this.broker.gate;
     if (!this.connected) throw new FeedPublishError('disconnected', false);
     if (this.broker.failNext > 0) {
@@ -137,9 +147,11 @@ describe('Relay', () => {
     await append('a', 3);
     const { relay: subject, state } = relay(broker);
     subject.start();
-    await until(() => subject.currentRole === 'active' && broker.publishers.length === 1);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The relay has read the batch and handed it to the broker, which has not answered yet.
+    expect(positions(await broker.publishing)).toEqual([1, 2, 3]);
     expect(state.checkpoint()).toBe(0n);
+    expect(subject.checkpoint).toBe(0n);
+    expect(await subject.waitFor(1n, 0)).toBe(false);
     expect(broker.published).toEqual([]);
     acknowledge();
     expect(await subject.waitFor(3n, 5000)).toBe(true);

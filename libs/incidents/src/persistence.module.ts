@@ -6,13 +6,13 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { EVENT_STORE, openEventStore, type EventStore } from '@app/event-store';
 import { InstrumentedEventStore, Metrics } from '@app/observability';
-import { ProjectionRunner, SqliteReadModelStore } from '@app/read-models';
+import { openReadModels, ProjectionRunner, type OpenedReadModels, type ReadModelStore } from '@app/read-models';
 import { CLOCK, PROJECTION_RUNNER, READ_MODELS } from './tokens';
+
+const OPENED_READ_MODELS = Symbol('OPENED_READ_MODELS');
 
 /**
  * The event store, the read models and the projection runner, opened from the configuration and closed in order on
@@ -28,18 +28,20 @@ import { CLOCK, PROJECTION_RUNNER, READ_MODELS } from './tokens';
         new InstrumentedEventStore(await openEventStore(config), metrics),
     },
     {
-      provide: READ_MODELS,
+      provide: OPENED_READ_MODELS,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => {
-        mkdirSync(config.dataDir, { recursive: true });
-        return new SqliteReadModelStore(join(config.dataDir, 'read-models.db'));
-      },
+      useFactory: (config: AppConfig) => openReadModels(config),
+    },
+    {
+      provide: READ_MODELS,
+      inject: [OPENED_READ_MODELS],
+      useFactory: (opened: OpenedReadModels) => opened.store,
     },
     {
       provide: PROJECTION_RUNNER,
-      inject: [EVENT_STORE, READ_MODELS],
-      useFactory: (store: EventStore, readModels: SqliteReadModelStore) =>
-        new ProjectionRunner(store, readModels, new Logger('Projections')),
+      inject: [EVENT_STORE, OPENED_READ_MODELS],
+      useFactory: (store: EventStore, opened: OpenedReadModels) =>
+        new ProjectionRunner(store, opened.store, { logger: new Logger('Projections'), lock: opened.lock }),
     },
     { provide: CLOCK, useValue: () => new Date() },
   ],
@@ -49,17 +51,17 @@ export class PersistenceModule implements OnApplicationBootstrap, OnApplicationS
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(READ_MODELS) private readonly readModels: SqliteReadModelStore,
+    @Inject(READ_MODELS) private readonly readModels: ReadModelStore,
     @Inject(PROJECTION_RUNNER) private readonly runner: ProjectionRunner,
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.config.projections) this.runner.start();
+    this.runner.start({ project: this.config.projections });
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.runner.stop();
-    this.readModels.close();
+    await this.readModels.close();
     await this.store.close();
   }
 }

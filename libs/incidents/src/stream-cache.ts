@@ -49,28 +49,55 @@ export function advance(entry: StreamEntry, events: RecordedEvent[], incidentId:
 }
 
 /**
- * A bounded, least-recently-used cache of folded streams for the write side. It only saves work: every load still
+ * Roughly what an entry holds in memory: the facts dominate; the constants are measured averages of a fact with a
+ * summary, a few sources and a correction, and of an idempotency record.
+ */
+export function estimatedBytes(entry: StreamEntry): number {
+  const state = entry.state;
+  if (state === null) return 256 + entry.idempotency.size * 200;
+  const claims = state.details.length + state.statusHistory.length + state.impactClaims.length + state.links.length;
+  return 1024 + state.facts.size * 2048 + claims * 512 + entry.idempotency.size * 200;
+}
+
+/**
+ * A least-recently-used cache of folded streams for the write side, bounded in (estimated) bytes rather than in
+ * incidents, since one incident may hold ten thousand facts and another three. It only saves work: every load still
  * reads the events after the cached version, and every append is checked against the version it was decided on.
  */
 export class StreamCache {
-  private readonly entries = new Map<string, StreamEntry>();
+  private readonly entries = new Map<string, { entry: StreamEntry; bytes: number }>();
+  private bytes = 0;
 
-  constructor(private readonly capacity = 2000) {}
+  constructor(private readonly capacityBytes = 64 * 1024 * 1024) {}
+
+  get size(): { entries: number; bytes: number } {
+    return { entries: this.entries.size, bytes: this.bytes };
+  }
 
   get(streamId: string): StreamEntry | undefined {
-    const entry = this.entries.get(streamId);
-    if (entry) {
+    const cached = this.entries.get(streamId);
+    if (cached) {
       this.entries.delete(streamId);
-      this.entries.set(streamId, entry);
+      this.entries.set(streamId, cached);
     }
-    return entry;
+    return cached?.entry;
   }
 
   set(streamId: string, entry: StreamEntry): void {
     const current = this.entries.get(streamId);
-    if (current && current.version > entry.version) return;
-    this.entries.delete(streamId);
-    this.entries.set(streamId, entry);
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+    if (current && current.entry.version > entry.version) return;
+    if (current) {
+      this.entries.delete(streamId);
+      this.bytes -= current.bytes;
+    }
+    const bytes = estimatedBytes(entry);
+    if (bytes > this.capacityBytes) return;
+    this.entries.set(streamId, { entry, bytes });
+    this.bytes += bytes;
+    while (this.bytes > this.capacityBytes) {
+      const [oldest, evicted] = this.entries.entries().next().value as [string, { bytes: number }];
+      this.entries.delete(oldest);
+      this.bytes -= evicted.bytes;
+    }
   }
 }

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { EventStore } from '@app/event-store';
-import { INCIDENT_PROJECTION, projectBatch } from './incident.projection';
-import { CheckpointMovedError, type SqliteReadModelStore } from './sqlite.read-model-store';
+import { INCIDENT_PROJECTION_NAME, projectBatch } from './incident.projection';
+import { CheckpointMovedError, type ReadModelStore } from './read-model.port';
 
 export interface RunnerLogger {
   log(message: unknown, ...rest: unknown[]): void;
@@ -10,23 +10,52 @@ export interface RunnerLogger {
 }
 
 /**
+ * Who may project: with read models shared by several API processes exactly one of them writes, chosen by a lock
+ * that another takes over when its holder dies. `acquire` resolves once this process holds the lock (or the signal
+ * aborts); `lost` resolves if the lock is lost afterwards.
+ */
+export interface ProjectorLock {
+  acquire(signal: AbortSignal): Promise<boolean>;
+  lost(): Promise<void>;
+  release(): Promise<void>;
+}
+
+export interface ProjectionRunnerOptions {
+  logger?: RunnerLogger;
+  retryDelayMs?: number;
+  /** Absent: this process is the only writer of its read models. */
+  lock?: ProjectorLock;
+  /** How often a process that does not project reads the shared checkpoint. */
+  followIntervalMs?: number;
+}
+
+/**
  * Keeps the read models up to date: a subscription to the store's global log from the projection's checkpoint, each
  * batch applied together with the checkpoint in one transaction. After any failure it starts again from the stored
- * checkpoint, so nothing is skipped and replays change nothing.
+ * checkpoint, so nothing is skipped and replays change nothing. Processes that do not hold the projector lock follow
+ * the shared checkpoint instead, so read-your-writes and readiness work on every replica.
  */
 export class ProjectionRunner {
   private readonly applied = new EventEmitter().setMaxListeners(0);
   private controller?: AbortController;
-  private loop?: Promise<void>;
+  private loops: Promise<void>[] = [];
   private position = 0n;
   private lastError?: string;
+  private leading = false;
+  private caughtUp = false;
+  private startHead?: bigint;
+  private batches?: AbortController;
+  private readonly retryDelayMs: number;
+  private readonly followIntervalMs: number;
 
   constructor(
     private readonly store: EventStore,
-    private readonly readModels: SqliteReadModelStore,
-    private readonly logger?: RunnerLogger,
-    private readonly retryDelayMs = 500,
-  ) {}
+    private readonly readModels: ReadModelStore,
+    private readonly options: ProjectionRunnerOptions = {},
+  ) {
+    this.retryDelayMs = options.retryDelayMs ?? 500;
+    this.followIntervalMs = options.followIntervalMs ?? 100;
+  }
 
   get checkpoint(): bigint {
     return this.position;
@@ -36,16 +65,39 @@ export class ProjectionRunner {
     return this.lastError;
   }
 
-  start(): void {
-    if (this.loop) return;
+  /** Whether this process is the one projecting. */
+  get isProjector(): boolean {
+    return this.leading;
+  }
+
+  /**
+   * Whether the read models have caught up with the log as it stood when the runner started: until then (a fresh
+   * projection version building beside the old one, a new replica) queries fold the log instead.
+   */
+  get serving(): boolean {
+    return this.caughtUp;
+  }
+
+  /**
+   * Starts projecting (or competing for the projector lock). With `project: false` the process only follows the
+   * checkpoint that another process (a worker, another replica) writes.
+   */
+  start({ project = true }: { project?: boolean } = {}): void {
+    if (this.controller) return;
     this.controller = new AbortController();
-    this.loop = this.run(this.controller.signal);
+    const signal = this.controller.signal;
+    this.loops = [];
+    if (project) this.loops.push(this.project(signal));
+    if (this.options.lock || !project) this.loops.push(this.follow(signal));
   }
 
   async stop(): Promise<void> {
     this.controller?.abort();
-    await this.loop;
-    this.loop = undefined;
+    await Promise.all(this.loops);
+    this.loops = [];
+    this.controller = undefined;
+    if (this.leading) await this.options.lock?.release();
+    this.leading = false;
   }
 
   /** Resolves true once the read models have applied `position`, false when `timeoutMs` passes first. */
@@ -71,29 +123,68 @@ export class ProjectionRunner {
     return head > this.position ? head - this.position : 0n;
   }
 
-  private async run(signal: AbortSignal): Promise<void> {
+  private advance(position: bigint): void {
+    if (position > this.position) this.position = position;
+    if (!this.caughtUp && this.startHead !== undefined && this.position >= this.startHead) this.caughtUp = true;
+    this.applied.emit('applied');
+  }
+
+  private async project(signal: AbortSignal): Promise<void> {
+    this.startHead = await this.store.headPosition().catch(() => undefined);
     while (!signal.aborted) {
-      this.position = this.readModels.checkpoint(INCIDENT_PROJECTION);
+      const batches = new AbortController();
+      this.batches = batches;
+      if (this.options.lock && !this.leading) {
+        this.leading = await this.options.lock.acquire(signal);
+        if (!this.leading) break;
+        this.options.logger?.log({ msg: 'this process now runs the projections' });
+        void this.options.lock.lost().then(() => {
+          this.leading = false;
+          this.batches?.abort();
+        });
+      }
+      const abort = () => batches.abort();
+      signal.addEventListener('abort', abort, { once: true });
       try {
-        for await (const batch of this.store.subscribe({ after: this.position, signal })) {
-          projectBatch(this.readModels, batch, this.position);
-          this.position = batch[batch.length - 1].position;
+        let position = await this.readModels.checkpoint(INCIDENT_PROJECTION_NAME);
+        this.advance(position);
+        for await (const batch of this.store.subscribe({ after: position, signal: batches.signal })) {
+          await projectBatch(this.readModels, batch, position);
+          position = batch[batch.length - 1].position;
           this.lastError = undefined;
-          this.applied.emit('applied');
+          this.advance(position);
         }
       } catch (error) {
         if (signal.aborted) break;
+        if (batches.signal.aborted) continue;
         if (error instanceof CheckpointMovedError) {
-          this.logger?.log({
+          this.options.logger?.log({
             msg: 'projection checkpoint moved; resuming from the stored checkpoint',
             error: error.message,
           });
           continue;
         }
         this.lastError = error instanceof Error ? error.message : String(error);
-        this.logger?.error({ msg: 'projection failed; retrying from checkpoint', error: this.lastError });
+        this.options.logger?.error({ msg: 'projection failed; retrying from checkpoint', error: this.lastError });
         await delay(this.retryDelayMs, undefined, { signal }).catch(() => undefined);
+      } finally {
+        signal.removeEventListener('abort', abort);
       }
+    }
+  }
+
+  /** While another process projects, read the shared checkpoint. */
+  private async follow(signal: AbortSignal): Promise<void> {
+    this.startHead ??= await this.store.headPosition().catch(() => undefined);
+    while (!signal.aborted) {
+      if (!this.leading) {
+        try {
+          this.advance(await this.readModels.checkpoint(INCIDENT_PROJECTION_NAME));
+        } catch (error) {
+          this.lastError = error instanceof Error ? error.message : String(error);
+        }
+      }
+      await delay(this.followIntervalMs, undefined, { signal }).catch(() => undefined);
     }
   }
 }

@@ -1,6 +1,6 @@
 import type { EventStore } from '@app/event-store';
-import { INCIDENT_PROJECTION, projectBatch } from './incident.projection';
-import type { SqliteReadModelStore } from './sqlite.read-model-store';
+import { INCIDENT_PROJECTION_NAME, projectBatch } from './incident.projection';
+import type { ReadModelStore } from './read-model.port';
 
 export interface RebuildProgress {
   applied: number;
@@ -8,26 +8,27 @@ export interface RebuildProgress {
   head: bigint;
 }
 
-/** Drops every read model and folds the whole log into them again, page by page. */
+/**
+ * Empties the projection's rows and folds the whole log into them again, a page at a time: each page is one
+ * transaction that reads and writes only the rows its events touch, so memory stays bounded by the page.
+ */
 export async function rebuildReadModels(
   store: EventStore,
-  readModels: SqliteReadModelStore,
+  readModels: ReadModelStore,
   onProgress: (progress: RebuildProgress) => void = () => undefined,
-  pageSize = 1000,
+  pageSize = 5000,
 ): Promise<RebuildProgress> {
-  readModels.reset();
+  await readModels.reset(INCIDENT_PROJECTION_NAME);
   const head = await store.headPosition();
   let position = 0n;
   let applied = 0;
   for (;;) {
     const page = await store.readAll({ after: position, limit: pageSize });
     if (page.length === 0) break;
-    projectBatch(readModels, page, position);
+    await projectBatch(readModels, page, position);
     position = page[page.length - 1].position;
     applied += page.length;
     onProgress({ applied, position, head: head > position ? head : position });
   }
   return { applied, position, head };
 }
-
-export { INCIDENT_PROJECTION };

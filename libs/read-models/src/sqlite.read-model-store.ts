@@ -1,26 +1,38 @@
 import Database from 'better-sqlite3';
-import type { IncidentState, IncidentStatus, Category } from '@app/domain';
+import {
+  PersistentMap,
+  sortMs,
+  latestMs,
+  type FactState,
+  type IncidentState,
+  type LinkState,
+  type StatusPeriod,
+} from '@app/domain';
+import { INCIDENT_PROJECTION } from './incident.projection';
+import {
+  CheckpointMovedError,
+  factKeyOf,
+  type FactKey,
+  type IncidentHeader,
+  type IncidentSummaryRow,
+  type ListFilter,
+  type ReadModelStore,
+  type RowChanges,
+} from './read-model.port';
+import { escapeLike, headerColumns, techniquesOf, type StoredHeader } from './rows';
 
-export interface IncidentSummaryRow {
-  id: string;
-  title: string;
-  category: Category;
-  status: IncidentStatus;
-  updatedAt: string;
-  version: number;
-}
-
-export interface ListFilter {
-  status?: IncidentStatus;
-  category?: Category;
-  q?: string;
-  limit: number;
-  /** Keyset cursor: items strictly after this (updatedAt desc, id asc). */
-  after?: { updatedAt: string; id: string };
-}
+/** Tables of this projection version; a new version gets new tables, built beside the old ones. */
+const V = `v${INCIDENT_PROJECTION.version}`;
+const T = {
+  incident: `incident_${V}`,
+  period: `status_period_${V}`,
+  link: `link_${V}`,
+  fact: `fact_${V}`,
+  technique: `fact_technique_${V}`,
+};
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS incidents (
+CREATE TABLE IF NOT EXISTS ${T.incident} (
   id         TEXT PRIMARY KEY,
   title      TEXT NOT NULL,
   category   TEXT NOT NULL,
@@ -28,49 +40,59 @@ CREATE TABLE IF NOT EXISTS incidents (
   updated_at TEXT NOT NULL,
   version    INTEGER NOT NULL,
   search     TEXT NOT NULL,
-  state      TEXT NOT NULL
+  header     TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS incidents_by_update ON incidents (updated_at DESC, id);
+CREATE INDEX IF NOT EXISTS ${T.incident}_by_update ON ${T.incident} (updated_at DESC, id);
+CREATE TABLE IF NOT EXISTS ${T.period} (
+  incident_id TEXT NOT NULL,
+  seq         INTEGER NOT NULL,
+  period      TEXT NOT NULL,
+  PRIMARY KEY (incident_id, seq)
+);
+CREATE TABLE IF NOT EXISTS ${T.link} (
+  incident_id TEXT NOT NULL,
+  seq         INTEGER NOT NULL,
+  link        TEXT NOT NULL,
+  PRIMARY KEY (incident_id, seq)
+);
+CREATE TABLE IF NOT EXISTS ${T.fact} (
+  incident_id TEXT NOT NULL,
+  fact_id     TEXT NOT NULL,
+  sort_ms     REAL NOT NULL,
+  latest_ms   REAL NOT NULL,
+  position    INTEGER NOT NULL,
+  retracted   INTEGER NOT NULL,
+  fact        TEXT NOT NULL,
+  PRIMARY KEY (incident_id, fact_id)
+);
+CREATE INDEX IF NOT EXISTS ${T.fact}_timeline ON ${T.fact} (incident_id, sort_ms, latest_ms, position);
+CREATE TABLE IF NOT EXISTS ${T.technique} (
+  incident_id TEXT NOT NULL,
+  fact_id     TEXT NOT NULL,
+  technique   TEXT NOT NULL,
+  PRIMARY KEY (incident_id, fact_id, technique)
+);
+CREATE INDEX IF NOT EXISTS ${T.technique}_by_technique ON ${T.technique} (technique, incident_id);
 CREATE TABLE IF NOT EXISTS checkpoints (
   name     TEXT PRIMARY KEY,
   position TEXT NOT NULL
 );
 `;
 
-interface IncidentRow {
+/** The document table of the first projection version, dropped once this version serves. */
+const LEGACY_TABLES = ['incidents'];
+
+interface HeaderRow {
   id: string;
-  title: string;
-  category: string;
-  status: string;
-  updated_at: string;
-  version: number;
-  state: string;
-}
-
-export class CheckpointMovedError extends Error {
-  constructor(
-    readonly projection: string,
-    readonly expected: bigint,
-    readonly actual: bigint,
-  ) {
-    super(`Checkpoint of ${projection} moved from ${expected} to ${actual} under this runner`);
-    this.name = 'CheckpointMovedError';
-  }
-}
-
-function searchText(state: IncidentState): string {
-  return [state.id, state.title, state.summary, ...state.victims, ...state.threatActors].join('\n').toLowerCase();
-}
-
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+  header: string;
 }
 
 /**
- * The read models' own SQLite file: derived, disposable, rebuilt from the log at will. A batch of changes and the
- * projection's checkpoint commit in one transaction.
+ * The embedded read models: their own SQLite file under DATA_DIR, derived and disposable. Synchronous underneath;
+ * the port is asynchronous so the PostgreSQL adapter can share it.
  */
-export class SqliteReadModelStore {
+export class SqliteReadModelStore implements ReadModelStore {
+  readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly statements;
 
@@ -81,12 +103,38 @@ export class SqliteReadModelStore {
     this.db.pragma('busy_timeout = 10000');
     this.db.exec(SCHEMA);
     this.statements = {
-      get: this.db.prepare<[string], IncidentRow>('SELECT * FROM incidents WHERE id = ?'),
-      upsert: this.db.prepare(
-        `INSERT INTO incidents (id, title, category, status, updated_at, version, search, state)
-         VALUES (@id, @title, @category, @status, @updatedAt, @version, @search, @state)
+      header: this.db.prepare<[string], HeaderRow>(`SELECT id, header FROM ${T.incident} WHERE id = ?`),
+      periods: this.db.prepare<[string], { period: string }>(
+        `SELECT period FROM ${T.period} WHERE incident_id = ? ORDER BY seq`,
+      ),
+      links: this.db.prepare<[string], { link: string }>(
+        `SELECT link FROM ${T.link} WHERE incident_id = ? ORDER BY seq`,
+      ),
+      fact: this.db.prepare<[string, string], { fact: string }>(
+        `SELECT fact FROM ${T.fact} WHERE incident_id = ? AND fact_id = ?`,
+      ),
+      facts: this.db.prepare<[string], { fact: string }>(
+        `SELECT fact FROM ${T.fact} WHERE incident_id = ? ORDER BY sort_ms, latest_ms, position`,
+      ),
+      upsertHeader: this.db.prepare(
+        `INSERT INTO ${T.incident} (id, title, category, status, updated_at, version, search, header)
+         VALUES (@id, @title, @category, @status, @updatedAt, @version, @search, @header)
          ON CONFLICT (id) DO UPDATE SET title = excluded.title, category = excluded.category, status = excluded.status,
-           updated_at = excluded.updated_at, version = excluded.version, search = excluded.search, state = excluded.state`,
+           updated_at = excluded.updated_at, version = excluded.version, search = excluded.search, header = excluded.header`,
+      ),
+      deletePeriods: this.db.prepare(`DELETE FROM ${T.period} WHERE incident_id = ?`),
+      insertPeriod: this.db.prepare(`INSERT INTO ${T.period} (incident_id, seq, period) VALUES (?, ?, ?)`),
+      deleteLinks: this.db.prepare(`DELETE FROM ${T.link} WHERE incident_id = ?`),
+      insertLink: this.db.prepare(`INSERT INTO ${T.link} (incident_id, seq, link) VALUES (?, ?, ?)`),
+      upsertFact: this.db.prepare(
+        `INSERT INTO ${T.fact} (incident_id, fact_id, sort_ms, latest_ms, position, retracted, fact)
+         VALUES (@incidentId, @factId, @sortMs, @latestMs, @position, @retracted, @fact)
+         ON CONFLICT (incident_id, fact_id) DO UPDATE SET sort_ms = excluded.sort_ms, latest_ms = excluded.latest_ms,
+           position = excluded.position, retracted = excluded.retracted, fact = excluded.fact`,
+      ),
+      deleteTechniques: this.db.prepare(`DELETE FROM ${T.technique} WHERE incident_id = ? AND fact_id = ?`),
+      insertTechnique: this.db.prepare(
+        `INSERT OR IGNORE INTO ${T.technique} (incident_id, fact_id, technique) VALUES (?, ?, ?)`,
       ),
       checkpoint: this.db.prepare<[string], { position: string }>('SELECT position FROM checkpoints WHERE name = ?'),
       saveCheckpoint: this.db.prepare(
@@ -95,41 +143,99 @@ export class SqliteReadModelStore {
     };
   }
 
-  loadIncident(id: string): IncidentState | null {
-    const row = this.statements.get.get(id);
-    return row ? (JSON.parse(row.state) as IncidentState) : null;
+  async checkpoint(projection: string): Promise<bigint> {
+    return this.checkpointNow(projection);
   }
 
-  checkpoint(name: string): bigint {
-    const row = this.statements.checkpoint.get(name);
+  private checkpointNow(projection: string): bigint {
+    const row = this.statements.checkpoint.get(projection);
     return row ? BigInt(row.position) : 0n;
   }
 
-  /**
-   * Writes changed incidents and the checkpoint atomically. `expected` is the checkpoint the caller built on; if
-   * another process moved it (a rebuild, a second runner), nothing is written and CheckpointMovedError is thrown.
-   */
-  commit(name: string, changed: Iterable<IncidentState>, position: bigint, expected: bigint): void {
-    this.db.transaction(() => {
-      const current = this.checkpoint(name);
-      if (current !== expected) throw new CheckpointMovedError(name, expected, current);
-      for (const state of changed) {
-        this.statements.upsert.run({
-          id: state.id,
-          title: state.title,
-          category: state.category,
-          status: state.status,
-          updatedAt: state.updatedAt,
-          version: state.version,
-          search: searchText(state),
-          state: JSON.stringify(state),
-        });
-      }
-      this.statements.saveCheckpoint.run(name, position.toString());
-    })();
+  async loadHeaders(incidentIds: readonly string[]): Promise<Map<string, IncidentHeader>> {
+    const headers = new Map<string, IncidentHeader>();
+    for (const id of incidentIds) {
+      const header = this.headerOf(id);
+      if (header !== null) headers.set(id, header);
+    }
+    return headers;
   }
 
-  list(filter: ListFilter): IncidentSummaryRow[] {
+  private headerOf(id: string): IncidentHeader | null {
+    const row = this.statements.header.get(id);
+    if (!row) return null;
+    const stored = JSON.parse(row.header) as StoredHeader;
+    return {
+      ...stored,
+      statusHistory: this.statements.periods.all(id).map((r) => JSON.parse(r.period) as StatusPeriod),
+      links: this.statements.links.all(id).map((r) => JSON.parse(r.link) as LinkState),
+    };
+  }
+
+  async loadFacts(keys: readonly FactKey[]): Promise<Map<string, FactState>> {
+    const facts = new Map<string, FactState>();
+    for (const { incidentId, factId } of keys) {
+      const row = this.statements.fact.get(incidentId, factId);
+      if (row) facts.set(factKeyOf(incidentId, factId), JSON.parse(row.fact) as FactState);
+    }
+    return facts;
+  }
+
+  async commit(projection: string, changes: RowChanges, position: bigint, expected: bigint): Promise<void> {
+    this.db.transaction(() => {
+      const current = this.checkpointNow(projection);
+      if (current !== expected) throw new CheckpointMovedError(projection, expected, current);
+      for (const { header, statusChanged, linksChanged } of changes.headers) {
+        const { stored, ...columns } = headerColumns(header);
+        this.statements.upsertHeader.run({ ...columns, header: JSON.stringify(stored) });
+        if (statusChanged) {
+          this.statements.deletePeriods.run(header.id);
+          header.statusHistory.forEach((period, seq) =>
+            this.statements.insertPeriod.run(header.id, seq, JSON.stringify(period)),
+          );
+        }
+        if (linksChanged) {
+          this.statements.deleteLinks.run(header.id);
+          header.links.forEach((link, seq) => this.statements.insertLink.run(header.id, seq, JSON.stringify(link)));
+        }
+      }
+      for (const { incidentId, fact } of changes.facts) {
+        this.statements.upsertFact.run({
+          incidentId,
+          factId: fact.factId,
+          sortMs: sortMs(fact.occurredAt),
+          latestMs: latestMs(fact.occurredAt),
+          position: fact.position,
+          retracted: fact.retraction === null ? 0 : 1,
+          fact: JSON.stringify(fact),
+        });
+        this.statements.deleteTechniques.run(incidentId, fact.factId);
+        for (const technique of techniquesOf(fact))
+          this.statements.insertTechnique.run(incidentId, fact.factId, technique);
+      }
+      this.statements.saveCheckpoint.run(projection, position.toString());
+    })();
+    if (changes.headers.length > 0) this.dropLegacyTables();
+  }
+
+  private legacyDropped = false;
+
+  /** The first version kept each incident as one JSON document; once this version writes, that table goes. */
+  private dropLegacyTables(): void {
+    if (this.legacyDropped) return;
+    for (const table of LEGACY_TABLES) this.db.exec(`DROP TABLE IF EXISTS ${table}`);
+    this.db.prepare("DELETE FROM checkpoints WHERE name = 'incidents'").run();
+    this.legacyDropped = true;
+  }
+
+  async loadIncident(incidentId: string): Promise<IncidentState | null> {
+    const header = this.headerOf(incidentId);
+    if (header === null) return null;
+    const facts = this.statements.facts.all(incidentId).map((row) => JSON.parse(row.fact) as FactState);
+    return { ...header, facts: PersistentMap.from(facts.map((fact) => [fact.factId, fact])) };
+  }
+
+  async list(filter: ListFilter): Promise<IncidentSummaryRow[]> {
     const where: string[] = [];
     const params: Record<string, unknown> = { limit: filter.limit };
     if (filter.status) {
@@ -144,36 +250,56 @@ export class SqliteReadModelStore {
       where.push("search LIKE @q ESCAPE '\\'");
       params.q = `%${escapeLike(filter.q.toLowerCase())}%`;
     }
+    if (filter.technique) {
+      where.push(
+        `EXISTS (SELECT 1 FROM ${T.technique} t WHERE t.incident_id = i.id AND (t.technique = @technique OR t.technique LIKE @subTechnique))`,
+      );
+      params.technique = filter.technique;
+      params.subTechnique = `${filter.technique}.%`;
+    }
     if (filter.after) {
       where.push('(updated_at < @afterUpdatedAt OR (updated_at = @afterUpdatedAt AND id > @afterId))');
       params.afterUpdatedAt = filter.after.updatedAt;
       params.afterId = filter.after.id;
     }
-    const sql = `SELECT id, title, category, status, updated_at, version FROM incidents
+    const sql = `SELECT id, title, category, status, updated_at, version FROM ${T.incident} i
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY updated_at DESC, id LIMIT @limit`;
-    return (this.db.prepare(sql).all(params) as IncidentRow[]).map((row) => ({
+    return (
+      this.db.prepare(sql).all(params) as {
+        id: string;
+        title: string;
+        category: IncidentSummaryRow['category'];
+        status: IncidentSummaryRow['status'];
+        updated_at: string;
+        version: number;
+      }[]
+    ).map((row) => ({
       id: row.id,
       title: row.title,
-      category: row.category as Category,
-      status: row.status as IncidentStatus,
+      category: row.category,
+      status: row.status,
       updatedAt: row.updated_at,
       version: row.version,
     }));
   }
 
-  /** Every incident's state, for comparing a rebuild with the incremental build. */
-  dump(): IncidentState[] {
-    return (this.db.prepare('SELECT state FROM incidents ORDER BY id').all() as { state: string }[]).map(
-      (row) => JSON.parse(row.state) as IncidentState,
+  async dump(): Promise<IncidentState[]> {
+    const ids = (this.db.prepare(`SELECT id FROM ${T.incident} ORDER BY id`).all() as { id: string }[]).map(
+      (r) => r.id,
     );
+    const states: IncidentState[] = [];
+    for (const id of ids) states.push((await this.loadIncident(id))!);
+    return states;
   }
 
-  /** Empties every read model and checkpoint, so projections start again from the beginning of the log. */
-  reset(): void {
-    this.db.exec('DELETE FROM incidents; DELETE FROM checkpoints;');
+  async reset(projection: string): Promise<void> {
+    this.db.transaction(() => {
+      for (const table of Object.values(T)) this.db.exec(`DELETE FROM ${table}`);
+      this.db.prepare('DELETE FROM checkpoints WHERE name = ?').run(projection);
+    })();
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
 }

@@ -36,13 +36,16 @@ export class HealthController {
     } catch {
       checks.eventStore = { ok: false, kind: this.store.kind, detail: 'not reachable' };
     }
-    if (this.config.projections) {
+    {
+      // Every replica reports the shared projection's lag, whether it projects or follows the checkpoint.
       try {
         const lag = Number(await this.runner.lag());
         checks.projections = {
           ok: lag <= this.config.readyMaxLag && this.runner.failure === undefined,
           lag,
           position: Number(this.runner.checkpoint),
+          projector: this.runner.isProjector,
+          store: this.config.readModelStore,
           ...(this.runner.failure !== undefined && { detail: 'projection is failing and retrying' }),
         };
       } catch {

@@ -275,7 +275,14 @@ export class IncidentsController {
     }
     return this.queries.execute(
       new ListIncidentsQuery(
-        { status: query.status, category: query.category, q: query.q, limit: query.limit ?? 50, cursor },
+        {
+          status: query.status,
+          category: query.category,
+          q: query.q,
+          technique: query.technique,
+          limit: query.limit ?? 50,
+          cursor,
+        },
         normalisePointInTime(query),
       ),
     );

@@ -238,12 +238,36 @@ export function runEventStoreContract(
         expect(seen.slice(0, 3).every((e) => e.streamId === id)).toBe(true);
       });
 
-      it('ends when its signal aborts while waiting', async () => {
-        const controller = new AbortController();
-        const iterator = store.subscribe({ signal: controller.signal })[Symbol.asyncIterator]();
-        const next = iterator.next();
-        controller.abort();
-        await expect(next).resolves.toMatchObject({ done: true });
+      it('ends when its signal aborts while waiting, without waiting for its next poll', async () => {
+        // The subscriber's timers (its poll) are frozen once it has found nothing to read, so only the abort can end
+        // the wait; `waiting` is set just before the subscriber resumes from that empty read.
+        const realSetTimeout = setTimeout;
+        const readAll = store.readAll.bind(store);
+        let waiting = false;
+        const reads = jest.spyOn(store, 'readAll').mockImplementation(async (options) => {
+          const batch = await readAll(options);
+          if (batch.length === 0 && !waiting) {
+            jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask', 'Date', 'hrtime'] });
+            waiting = true;
+          }
+          return batch;
+        });
+        try {
+          const controller = new AbortController();
+          const head = await store.headPosition();
+          const iterator = store.subscribe({ after: head, signal: controller.signal })[Symbol.asyncIterator]();
+          const next = iterator.next();
+          while (!waiting) await new Promise((resolve) => setImmediate(resolve));
+          await new Promise((resolve) => setImmediate(resolve));
+          controller.abort();
+          let timer: NodeJS.Timeout | undefined;
+          const deadline = new Promise((resolve) => (timer = realSetTimeout(resolve, 5000, 'still waiting 5 s later')));
+          await expect(Promise.race([next, deadline])).resolves.toMatchObject({ done: true });
+          clearTimeout(timer);
+        } finally {
+          jest.useRealTimers();
+          reads.mockRestore();
+        }
       });
     });
 

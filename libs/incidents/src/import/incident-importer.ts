@@ -340,7 +340,7 @@ export class IncidentImporter {
       actors: entry.actors ?? [],
       techniques: entry.techniques ?? [],
     };
-    const existing: FactState | undefined = loaded.state?.facts[factId];
+    const existing: FactState | undefined = loaded.state?.facts.get(factId);
     if (!existing) {
       const { kind, sources, assertedAt } = entry;
       const payload = { kind, ...base, sources, assertedAt, actors: entry.actors, techniques: entry.techniques };
@@ -354,7 +354,7 @@ export class IncidentImporter {
         });
       }
     }
-    const fact = async () => (await this.load(incidentId)).state?.facts[factId];
+    const fact = async () => (await this.load(incidentId)).state?.facts.get(factId);
     let current = await fact();
     if (!current) return;
     let loadedAt = report.appended;

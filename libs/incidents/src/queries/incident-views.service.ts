@@ -20,14 +20,20 @@ import {
   type StatusPeriod,
 } from '@app/domain';
 import { EVENT_STORE, type EventStore } from '@app/event-store';
-import { toRecordedEvent, type IncidentSummaryRow, type SqliteReadModelStore } from '@app/read-models';
+import {
+  toRecordedEvent,
+  type IncidentSummaryRow,
+  type ProjectionRunner,
+  type ReadModelStore,
+} from '@app/read-models';
 import { IncidentNotFoundError } from '../errors';
-import { READ_MODELS } from '../tokens';
+import { PROJECTION_RUNNER, READ_MODELS } from '../tokens';
 
 export interface ListParams {
   status?: string;
   category?: string;
   q?: string;
+  technique?: string;
   limit: number;
   cursor?: { updatedAt: string; id: string };
 }
@@ -42,13 +48,14 @@ const LOG_PAGE = 1000;
 export class IncidentViews {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(READ_MODELS) private readonly readModels: SqliteReadModelStore,
+    @Inject(READ_MODELS) private readonly readModels: ReadModelStore,
+    @Inject(PROJECTION_RUNNER) private readonly runner: ProjectionRunner,
   ) {}
 
   async state(incidentId: string, at: PointInTime): Promise<IncidentState> {
     let state: IncidentState | null;
-    if (at.asOf === undefined && at.knownAt === undefined) {
-      state = this.readModels.loadIncident(incidentId);
+    if (at.asOf === undefined && at.knownAt === undefined && this.runner.serving) {
+      state = await this.readModels.loadIncident(incidentId);
     } else {
       const stored = await this.store.readStream(streamIdOf(incidentId), { toRecordedAt: at.asOf });
       state = foldView(stored.map(toRecordedEvent), at);
@@ -91,15 +98,17 @@ export class IncidentViews {
 
   async list(params: ListParams, at: PointInTime): Promise<{ items: IncidentSummaryRow[]; next: string | null }> {
     const pointInTime = at.asOf !== undefined || at.knownAt !== undefined || at.validAt !== undefined;
-    const rows = pointInTime
-      ? await this.listFromLog(params, at)
-      : this.readModels.list({
-          status: params.status as IncidentSummaryRow['status'] | undefined,
-          category: params.category as IncidentSummaryRow['category'] | undefined,
-          q: params.q,
-          limit: params.limit + 1,
-          after: params.cursor,
-        });
+    const rows =
+      pointInTime || !this.runner.serving
+        ? await this.listFromLog(params, at)
+        : await this.readModels.list({
+            status: params.status as IncidentSummaryRow['status'] | undefined,
+            category: params.category as IncidentSummaryRow['category'] | undefined,
+            q: params.q,
+            technique: params.technique,
+            limit: params.limit + 1,
+            after: params.cursor,
+          });
     const items = rows.slice(0, params.limit);
     const last = items[items.length - 1];
     const next = rows.length > params.limit && last ? encodeCursor({ updatedAt: last.updatedAt, id: last.id }) : null;
@@ -142,6 +151,7 @@ export class IncidentViews {
       if (params.status !== undefined && status !== params.status) continue;
       if (params.category !== undefined && state.category !== params.category) continue;
       if (q !== undefined && !matches(state, q)) continue;
+      if (params.technique !== undefined && !usesTechnique(state, params.technique)) continue;
       rows.push({
         id: state.id,
         title: state.title,
@@ -166,6 +176,14 @@ function matches(state: IncidentState, q: string): boolean {
   return [state.id, state.title, state.summary, ...state.victims, ...state.threatActors].some((text) =>
     text.toLowerCase().includes(q),
   );
+}
+
+function usesTechnique(state: IncidentState, technique: string): boolean {
+  for (const fact of state.facts.values()) {
+    if (fact.retraction !== null) continue;
+    if (fact.techniques.some((t) => t === technique || t.startsWith(`${technique}.`))) return true;
+  }
+  return false;
 }
 
 export function encodeCursor(cursor: { updatedAt: string; id: string }): string {

@@ -2,7 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { CATEGORIES, LIMITS, STATUSES } from '@app/domain';
+import { CATEGORIES, LIMITS, STATUSES, TECHNIQUE_ID_PATTERN } from '@app/domain';
 import { IsDateOrInstant, IsPosition } from '../../http/validators';
 
 /** An optional page size: an integer from 1 to the service's page limit. */
@@ -78,6 +78,14 @@ export class ListIncidentsQueryDto extends PointInTimeDto {
   @IsString()
   @MaxLength(200)
   q?: string;
+
+  @ApiPropertyOptional({
+    example: 'T1606',
+    description: 'Only incidents with a fact using this MITRE ATT&CK technique (a technique matches its sub-techniques)',
+  })
+  @IsOptional()
+  @Matches(TECHNIQUE_ID_PATTERN, { message: '$property must be a MITRE ATT&CK technique id, e.g. T1606 or T1606.002' })
+  technique?: string;
 
   @PageSize(50)
   limit?: number;
