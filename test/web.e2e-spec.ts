@@ -119,7 +119,7 @@ describeBrowser('web page (e2e, headless Chromium)', (browser) => {
       expect(await page.locator('.time-axis svg g.mark circle').count()).toBeGreaterThan(0);
       const capture = fact(page, 'key capture');
       expect(await capture.locator('code.edtf').textContent()).toBe('../2023-05-15');
-      expect(await capture.locator('.confidence').textContent()).toBe('disputed');
+      expect(await capture.locator('.confidence').textContent()).toBe('possible');
       expect(await capture.locator('.flag.corrected').isVisible()).toBe(true);
       expect(await capture.getByRole('link').first().getAttribute('href')).toMatch(/^https:\/\//);
       await expect(page.getByRole('link', { name: 'salt-typhoon' }).isVisible()).resolves.toBe(true);
@@ -137,16 +137,15 @@ describeBrowser('web page (e2e, headless Chromium)', (browser) => {
       await page.getByLabel('Known at', { exact: true }).fill('2023-10-01');
       await page.waitForURL(/knownAt=2023-10-01/);
       await capture.locator('.confidence', { hasText: 'likely' }).waitFor();
-      expect(await capture.locator('code.edtf').textContent()).toBe('2021-04');
-      expect(await capture.locator('.flag.corrected').count()).toBe(0);
+      expect(await capture.locator('code.edtf').textContent()).toBe('2021-04/2023-05-15');
 
       await page.getByLabel('Known at', { exact: true }).fill('2024-06-01');
       await page.waitForURL(/knownAt=2024-06-01/);
-      await capture.locator('.confidence', { hasText: 'disputed' }).waitFor();
+      await capture.locator('.confidence', { hasText: 'possible' }).waitFor();
       expect(await capture.locator('.flag.corrected').isVisible()).toBe(true);
 
       await page.reload();
-      await capture.locator('.confidence', { hasText: 'disputed' }).waitFor();
+      await capture.locator('.confidence', { hasText: 'possible' }).waitFor();
       expect(await page.getByLabel('Known at', { exact: true }).inputValue()).toBe('2024-06-01');
     },
     BROWSER_TEST_MS,
@@ -183,9 +182,12 @@ describeBrowser('web page (e2e, headless Chromium)', (browser) => {
       const history = (await api.get(`/v1/incidents/${STORM}/history?limit=200`)).body.items;
       expect(await rows.count()).toBe(history.length);
       expect(await rows.first().locator('td').nth(1).textContent()).toBe('IncidentOpened');
-      const correction = rows.filter({ hasText: 'FactCorrected' });
+      const correction = rows.filter({ hasText: 'containing the impacted key material' });
       expect(await correction.count()).toBe(1);
-      expect(await correction.locator('td').nth(6).textContent()).toContain('Microsoft corrected its own root-cause');
+      expect(await correction.locator('td').nth(1).textContent()).toBe('FactCorrected');
+      expect(await correction.locator('td').nth(6).textContent()).toContain(
+        'Microsoft updated its September 2023 post',
+      );
       expect(await correction.locator('td').nth(2).textContent()).toBe(
         history.find((e: any) => e.type === 'FactCorrected').actor.sub,
       );
@@ -258,8 +260,8 @@ describeBrowser('web page (e2e, headless Chromium)', (browser) => {
       await form.locator('[data-field="reason"]').waitFor();
       await form.getByLabel('Reason for the correction').fill('Checked against the CSRB report');
       await form.getByRole('button', { name: 'Record correction' }).click();
-      await target.first().locator('.flag.corrected').waitFor();
-      expect(await target.first().locator('.confidence').textContent()).toBe('likely');
+      await target.first().locator('.confidence', { hasText: 'likely' }).waitFor();
+      expect(await target.first().locator('.flag.corrected').isVisible()).toBe(true);
 
       const status = page.locator('form', { has: page.getByRole('heading', { name: 'Change status' }) });
       await status.getByLabel('New status').selectOption('investigating');
@@ -381,7 +383,7 @@ describeBrowser('web page (e2e, headless Chromium)', (browser) => {
       const capture = changed.locator('li.diff-changed', { hasText: 'key capture' });
       expect(await capture.getByText('confidence').count()).toBeGreaterThan(0);
       expect(await capture.locator('del', { hasText: 'likely' }).count()).toBeGreaterThan(0);
-      expect(await capture.locator('ins', { hasText: 'disputed' }).count()).toBeGreaterThan(0);
+      expect(await capture.locator('ins', { hasText: 'possible' }).count()).toBeGreaterThan(0);
     },
     BROWSER_TEST_MS,
   );

@@ -56,6 +56,7 @@ async function importFiles(app: INestApplicationContext, args: string[]): Promis
   for (const report of reports) {
     const summary = report.appended === 0 ? 'unchanged' : `${report.appended} change(s): ${report.changes.join('; ')}`;
     process.stdout.write(`${report.id}: ${summary}\n`);
+    for (const warning of report.warnings) process.stderr.write(`${report.id}: warning: ${warning}\n`);
     for (const error of report.errors) {
       failed = true;
       process.stderr.write(`${report.id}: refused: ${error}\n`);
