@@ -31,6 +31,11 @@ const COMMANDS: CommandEntry[] = [
     load: async () => (await import('./commands/migrate.command')).migrateCommand,
   },
   {
+    name: 'projections',
+    summary: 'list parked incidents (poison events) or retry one',
+    load: async () => (await import('./commands/projections.command')).projectionsCommand,
+  },
+  {
     name: 'token',
     summary: 'print a bearer token signed by the local issuer (and nothing else on stdout)',
     load: async () => (await import('./commands/token.command')).tokenCliCommand,

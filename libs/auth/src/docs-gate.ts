@@ -42,6 +42,20 @@ export class DocsGate {
   };
 }
 
+const PLAIN_SEGMENT = /^[A-Za-z0-9._~-]{0,64}$/;
+
+/**
+ * The problem's `instance`: under /docs only the documents' own paths (anything else there is not echoed); elsewhere
+ * the request path, with any segment that could carry a credential (a token pasted into a URL) shown as `...`.
+ */
+function refusedInstance(path: string): string {
+  if (path.toLowerCase().startsWith('/docs')) return path === '/docs/json' ? '/docs/json' : '/docs';
+  return path
+    .split('/')
+    .map((segment) => (PLAIN_SEGMENT.test(segment) && !/^[\w-]+\.[\w-]+\.[\w-]+$/.test(segment) ? segment : '...'))
+    .join('/');
+}
+
 /** The same application/problem+json shape as every other refusal of the API. */
 export function sendRefusal(response: Response, { exception, headers }: Refusal): void {
   const status = exception.getStatus();
@@ -56,8 +70,7 @@ export function sendRefusal(response: Response, { exception, headers }: Refusal)
         title,
         status,
         detail: exception.message,
-        // The documents' own paths: anything else under /docs is not echoed.
-        instance: response.req.path === '/docs/json' ? '/docs/json' : '/docs',
+        instance: refusedInstance(response.req.path),
       }),
     );
 }
