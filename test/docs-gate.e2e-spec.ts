@@ -50,9 +50,9 @@ describe('docs gate: every served route is closed without a token (e2e)', () => 
     await app.close();
   });
 
-  it('serves the docs at the paths the docs module registers, /docs-yaml among them', () => {
+  it('serves the docs at the paths the docs module registers, /docs/yaml among them', () => {
     const paths = routesOf(app).map((route) => route.path);
-    expect(paths).toEqual(expect.arrayContaining(['/docs', '/docs/json', '/docs-yaml', '/docs/swagger-ui-init.js']));
+    expect(paths).toEqual(expect.arrayContaining(['/docs', '/docs/json', '/docs/yaml', '/docs/swagger-ui-init.js']));
   });
 
   it('answers 401 problem+json to every route but the health probes, in any letter case, with or without a slash', async () => {
@@ -87,7 +87,7 @@ describe('docs gate: every served route is closed without a token (e2e)', () => 
   it('serves every docs route to a token with incidents:read, and refuses one without it', async () => {
     const reader = anonymous.withToken(await app.token(['incidents:read']));
     const writer = anonymous.withToken(await app.token(['incidents:write']));
-    for (const path of ['/docs', '/docs/json', '/docs-yaml', '/docs/swagger-ui-init.js', '/docs/swagger-ui.css']) {
+    for (const path of ['/docs', '/docs/json', '/docs/yaml', '/docs/swagger-ui-init.js', '/docs/swagger-ui.css']) {
       expect({ path, status: (await reader.get(path)).status }).toEqual({ path, status: 200 });
       expect({ path, status: (await writer.get(path)).status }).toEqual({ path, status: 403 });
     }
