@@ -95,7 +95,7 @@ describeBrowser('web page (e2e, headless Chromium)', (browser) => {
       await page.waitForURL(/status=contained/);
       // The unfiltered list shows salt-typhoon too: wait for the filtered answer, then check it.
       const oneRow = () =>
-        page.waitForFunction(() => document.querySelectorAll('table.incidents tbody tr').length === 1, undefined, {
+        page.waitForFunction('document.querySelectorAll("table.incidents tbody tr").length === 1', undefined, {
           timeout: 10_000,
         });
       await oneRow();
