@@ -37,8 +37,14 @@ function advertisedListeners(): Map<string, string> {
 }
 
 describe('docker-compose.yml', () => {
-  it('runs KurrentDB, Kafka, the API and the relay, each with a health check', () => {
-    expect(Object.keys(services).sort()).toEqual(['api', 'kafka', 'kurrentdb', 'relay']);
+  it('runs KurrentDB, Kafka, the API and the relay (and, in the postgres profile, PostgreSQL and two API replicas), each with a health check', () => {
+    const defaults = Object.keys(services).filter((name) => services[name].profiles === undefined);
+    expect(defaults.sort()).toEqual(['api', 'kafka', 'kurrentdb', 'relay']);
+    expect(
+      Object.keys(services)
+        .filter((name) => services[name].profiles?.includes('postgres'))
+        .sort(),
+    ).toEqual(['api-pg-1', 'api-pg-2', 'postgres']);
     for (const [name, service] of Object.entries(services)) {
       expect({ name, test: Array.isArray(service.healthcheck?.test) }).toEqual({ name, test: true });
     }
@@ -95,6 +101,29 @@ describe('docker-compose.yml', () => {
       });
     });
   }
+
+  describe('postgres profile', () => {
+    const replicas = ['api-pg-1', 'api-pg-2'];
+
+    it('runs two API replicas on one PostgreSQL database, with read models there too, on distinct host ports', () => {
+      const hostPorts = replicas.flatMap((name) => ports(name).map((port) => port.hostPort));
+      expect(new Set(hostPorts).size).toBe(2);
+      for (const name of replicas) {
+        const env = environment(name);
+        expect(Object.keys(env).filter((variable) => !KNOWN.has(variable))).toEqual([]);
+        const config = loadConfig(env);
+        expect(config.eventStore).toBe('postgres');
+        expect(config.readModelStore).toBe('postgres');
+        const url = new URL(config.databaseUrl!);
+        expect(url.hostname).toBe('postgres');
+        expect(url.pathname).toBe(`/${environment('postgres').POSTGRES_DB}`);
+        expect(url.username).toBe(environment('postgres').POSTGRES_USER);
+        expect(services[name].depends_on.postgres.condition).toBe('service_healthy');
+        expect(ports(name).every((port) => port.host === '127.0.0.1')).toBe(true);
+      }
+      expect(services['api-pg-1'].volumes).not.toEqual(services['api-pg-2'].volumes);
+    });
+  });
 
   it('runs the relay in its own service, publishing to the advertised internal listener and the documented topics', () => {
     expect(services.relay.command).toEqual(['node', 'dist/apps/relay/src/main.js']);
