@@ -13,7 +13,7 @@ import {
   TEST_DATABASE_URL,
 } from '../libs/event-store/src/contract/postgres.fixture';
 import { PostgresReadModelStore } from '../libs/read-models/src/postgres.read-model-store';
-import { buildServer, ServerProcess } from './support/server-process';
+import { ApiProcess, buildProject } from './support/api-process';
 
 /**
  * Three API processes on one PostgreSQL database, each with a data directory of its own (so nothing is shared
@@ -23,25 +23,24 @@ import { buildServer, ServerProcess } from './support/server-process';
 describePostgres('several API replicas on one PostgreSQL database (e2e, real processes)', () => {
   const schema = freshSchemaName();
   const dataDirs: string[] = [];
-  const servers: ServerProcess[] = [];
-  let build: { entry: string; dispose: () => void };
+  const servers: ApiProcess[] = [];
+  let build: { dir: string; apiEntry: string } | undefined;
 
   beforeAll(async () => {
-    build = await buildServer('replicas');
+    build = await buildProject('replicas');
   }, 300_000);
 
   afterAll(async () => {
     await Promise.all(servers.map((server) => server.kill()));
     for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
-    build?.dispose();
+    if (build) rmSync(build.dir, { recursive: true, force: true });
     await dropSchema(schema);
   });
 
-  async function replica(): Promise<{ server: ServerProcess; dataDir: string }> {
+  async function replica(): Promise<{ server: ApiProcess; dataDir: string }> {
     const dataDir = mkdtempSync(join(tmpdir(), 'replica-'));
     dataDirs.push(dataDir);
-    const server = await ServerProcess.start(build.entry, {
-      DATA_DIR: dataDir,
+    const server = await ApiProcess.start(build!.apiEntry, dataDir, {
       EVENT_STORE: 'postgres',
       DATABASE_URL: TEST_DATABASE_URL,
       DATABASE_SCHEMA: schema,
@@ -50,10 +49,14 @@ describePostgres('several API replicas on one PostgreSQL database (e2e, real pro
     return { server, dataDir };
   }
 
-  async function projectorOf(): Promise<ServerProcess[]> {
-    const holders: ServerProcess[] = [];
+  /** The replicas that say (in /health/ready) that they run the projections. */
+  async function projectorOf(): Promise<ApiProcess[]> {
+    const holders: ApiProcess[] = [];
     for (const server of servers.filter((s) => s.alive)) {
-      if ((await server.health()).body.checks?.projections?.projector === true) holders.push(server);
+      const health = (await (await fetch(`${server.baseUrl}/health/ready`)).json()) as {
+        checks?: { projections?: { projector?: boolean } };
+      };
+      if (health.checks?.projections?.projector === true) holders.push(server);
     }
     return holders;
   }
