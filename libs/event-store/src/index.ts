@@ -3,3 +3,4 @@ export * from './event-store.port';
 export * from './sqlite.event-store';
 export * from './event-store.factory';
 export * from './migration';
+export * from './recorded-event';

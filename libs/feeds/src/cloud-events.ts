@@ -1,5 +1,5 @@
-import { incidentIdOf, upcast } from '@app/domain';
-import type { StoredEvent } from '@app/event-store';
+import { incidentIdOf } from '@app/domain';
+import { currentData, type StoredEvent } from '@app/event-store';
 
 /**
  * The pure mapping from a stored event to the Kafka messages the relay publishes: CloudEvents 1.0 in binary mode
@@ -62,13 +62,7 @@ export function cloudEventHeaders(event: StoredEvent): Record<string, string> {
 
 /** The event's data brought up to the current schema version, as JSON: consumers never see old shapes. */
 export function cloudEventData(event: StoredEvent): string {
-  const schemaVersion = event.metadata.schemaVersion;
-  const data = upcast({
-    type: event.type,
-    data: event.data,
-    schemaVersion: typeof schemaVersion === 'number' ? schemaVersion : 1,
-  });
-  return JSON.stringify(data ?? null);
+  return JSON.stringify(currentData(event) ?? null);
 }
 
 /** Every event goes to the events topic; a status change goes to the status topic as well, with the same id. */

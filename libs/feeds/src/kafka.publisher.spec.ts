@@ -7,7 +7,11 @@ function retryWaits({ retries, timing }: typeof PRODUCER_RETRY): number[] {
 
 describe('Kafka producer retries', () => {
   it('retries a CONCURRENT_TRANSACTIONS answer after a commit within a few milliseconds, not 100', () => {
-    expect(retryWaits(PRODUCER_RETRY).slice(0, 2).reduce((a, b) => a + b)).toBeLessThanOrEqual(30);
+    expect(
+      retryWaits(PRODUCER_RETRY)
+        .slice(0, 2)
+        .reduce((a, b) => a + b),
+    ).toBeLessThanOrEqual(30);
   });
 
   it('still rides out a broker hiccup of several seconds before a publish fails', () => {

@@ -6,8 +6,8 @@ import {
   WrongExpectedVersionError,
   type EventStore,
   type EventToAppend,
+  toRecordedEvent,
 } from '@app/event-store';
-import { toRecordedEvent } from '@app/read-models';
 import { idempotencyScope, type CommandContext, type CommandResult } from './command-context';
 import {
   ConcurrencyExhaustedError,

@@ -7,8 +7,7 @@ import {
   type FactState,
   type IncidentState,
 } from '@app/domain';
-import type { EventStore, StoredEvent } from '@app/event-store';
-import { toRecordedEvent } from './recorded-event';
+import { toRecordedEvent, type EventStore, type StoredEvent } from '@app/event-store';
 import {
   factKeyOf,
   type FactKey,

@@ -3,5 +3,4 @@ export * from './projection-runner';
 export * from './read-model.factory';
 export * from './read-model.port';
 export * from './rebuild';
-export * from './recorded-event';
 export * from './sqlite.read-model-store';

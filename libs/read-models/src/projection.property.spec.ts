@@ -28,7 +28,7 @@ import { SqliteEventStore, type StoredEvent } from '@app/event-store';
 import { INCIDENT_PROJECTION_NAME, projectBatch } from './incident.projection';
 import { ProjectionRunner } from './projection-runner';
 import { rebuildReadModels } from './rebuild';
-import { toRecordedEvent } from './recorded-event';
+import { toRecordedEvent } from '@app/event-store';
 import { CheckpointMovedError } from './read-model.port';
 import { SqliteReadModelStore } from './sqlite.read-model-store';
 

@@ -1,6 +1,5 @@
 import { foldEvents, type Category } from '@app/domain';
-import type { EventStore, StoredEvent } from '@app/event-store';
-import { toRecordedEvent } from '@app/read-models';
+import { toRecordedEvent, type EventStore, type StoredEvent } from '@app/event-store';
 
 /** Incidents whose category is remembered; beyond it the least recently used is read again from its stream. */
 const CAPACITY = 10_000;

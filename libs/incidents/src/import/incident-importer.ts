@@ -20,8 +20,7 @@ import {
   type IncidentState,
   type RecordedEvent,
 } from '@app/domain';
-import { EVENT_STORE, type EventStore } from '@app/event-store';
-import { toRecordedEvent } from '@app/read-models';
+import { EVENT_STORE, toRecordedEvent, type EventStore } from '@app/event-store';
 import { idempotencyScope, type CommandContext, type CommandResult } from '../command-context';
 import {
   AssessImpactCommand,

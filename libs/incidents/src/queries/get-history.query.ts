@@ -2,7 +2,6 @@ import { Inject } from '@nestjs/common';
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { streamIdOf } from '@app/domain';
 import { EVENT_STORE, type EventStore } from '@app/event-store';
-import { toRecordedEvent } from '@app/read-models';
 import { IncidentNotFoundError } from '../errors';
 import { historyEntry, type HistoryEntry } from './history';
 
@@ -34,7 +33,7 @@ export class GetHistoryHandler implements IQueryHandler<GetHistoryQuery, History
     }
     const page = events.slice(0, limit);
     return {
-      items: page.map((event) => historyEntry({ ...event, data: toRecordedEvent(event).data })),
+      items: page.map(historyEntry),
       next: events.length > limit ? page[page.length - 1].version : null,
     };
   }

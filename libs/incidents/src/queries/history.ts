@@ -1,4 +1,4 @@
-import type { StoredEvent } from '@app/event-store';
+import { currentData, type StoredEvent } from '@app/event-store';
 
 /**
  * One entry of the audit view: an event as stored, with who recorded it and why. The Idempotency-Key a writer sent is
@@ -28,6 +28,7 @@ export function historyEntry(event: StoredEvent): HistoryEntry {
     recordedAt: event.recordedAt,
     actor: metadata.actor ?? null,
     correlationId: metadata.correlationId ?? null,
-    data: event.data,
+    // Brought up to the current schema version, like every other reader of the log.
+    data: currentData(event),
   };
 }

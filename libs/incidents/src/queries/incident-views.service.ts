@@ -19,8 +19,8 @@ import {
   type RecordedEvent,
   type StatusPeriod,
 } from '@app/domain';
-import { EVENT_STORE, type EventStore } from '@app/event-store';
-import { toRecordedEvent, type IncidentSummaryRow, type ProjectionRunner, type ReadModelStore } from '@app/read-models';
+import { EVENT_STORE, toRecordedEvent, type EventStore } from '@app/event-store';
+import { type IncidentSummaryRow, type ProjectionRunner, type ReadModelStore } from '@app/read-models';
 import { IncidentNotFoundError, IncidentParkedError, IncidentUnreadableError } from '../errors';
 import { PROJECTION_RUNNER, READ_MODELS } from '../tokens';
 
