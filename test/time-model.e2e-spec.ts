@@ -206,4 +206,26 @@ describe('time model (e2e)', () => {
     expect(reversed.status).toBe(400);
     expect(reversed.body.errors[0].field).toBe('from');
   });
+
+  it('facts carry ATT&CK techniques, shown in views and filterable in the list (live and point in time)', async () => {
+    await open('tm-technique', { assertedAt: '2023-07-11' });
+    const forged = await fact('tm-technique', { kind: 'token-forgery', techniques: ['T1606.002'] });
+    const timeline = await api.get(`/v1/incidents/tm-technique/timeline?minPosition=${forged.position}`);
+    expect(timeline.body.items[0].techniques).toEqual(['T1606.002']);
+    const ids = async (query: string) =>
+      (await api.get(`/v1/incidents?limit=200&${query}`)).body.items.map((item: { id: string }) => item.id);
+    expect(await ids('technique=T1606')).toContain('tm-technique');
+    expect(await ids('technique=T1606.002&knownAt=2030-01-01')).toContain('tm-technique');
+    expect(await ids('technique=T1078')).not.toContain('tm-technique');
+    const bad = await api.get('/v1/incidents?technique=T16');
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0].field).toBe('technique');
+    const refused = await api.post('/v1/incidents/tm-technique/facts', {
+      kind: 'other',
+      occurredAt: '2023',
+      summary: 'x',
+      techniques: ['phishing'],
+    });
+    expect(refused.status).toBe(400);
+  });
 });
