@@ -239,7 +239,7 @@ describe('example incidents (e2e)', () => {
       const beforeEdit = new Date().toISOString();
       const [report] = await own.importAll([edited]);
       expect(report.changes.sort()).toEqual(['erratum microsoft-notified', 'fact added-later']);
-      expect(await own.head()).toBe(before + 2);
+      // Exactly two events appended (positions need not be dense: PostgreSQL numbers them by transaction).
       expect((await own.eventsAfter(before)).map((event) => event.type)).toEqual(['FactAmended', 'FactRecorded']);
       const july = await api.get('/v1/incidents/storm-0558/timeline?knownAt=2023-07-12');
       const notified = july.body.items.find((item: { kind: string }) => item.kind === 'notification');

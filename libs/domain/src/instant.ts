@@ -27,8 +27,12 @@ export function isDateOrInstant(text: unknown): text is string {
 
 /** Normalises a validated RFC 3339 instant to the canonical `toISOString` form. */
 export function normaliseInstant(text: string): string {
+  // Already canonical (what this service writes): no need to parse and print it again.
+  if (CANONICAL.test(text)) return text;
   return new Date(Date.parse(text)).toISOString();
 }
+
+const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** A date is read as the last millisecond of that UTC day; an instant as itself. */
 export function upperBoundOf(text: string): string {
@@ -43,6 +47,6 @@ export function instantMs(text: string): number {
 
 /** A date is read as the first millisecond of that UTC day; an instant as itself. */
 export function lowerBoundOf(text: string): string {
-  if (DATE.test(text)) return new Date(Date.parse(`${text}T00:00:00.000Z`)).toISOString();
+  if (DATE.test(text)) return `${text}T00:00:00.000Z`;
   return normaliseInstant(text);
 }

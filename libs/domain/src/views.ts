@@ -203,11 +203,16 @@ function factView(fact: FactState, options: ViewOptions): FactView {
 
 export function timelineOf(state: IncidentState, options: ViewOptions = {}): FactView[] {
   const { validAt, includeRetracted = false } = options;
+  // Sort keys are computed once per fact, not once per comparison.
   return [...state.facts.values()]
     .filter((fact) => includeRetracted || fact.retraction === null)
     .filter((fact) => validAt === undefined || occurredBy(fact.occurredAt, validAt))
-    .sort(compareFacts)
-    .map((fact) => factView(fact, options));
+    .map((fact) => ({ fact, sort: sortMs(fact.occurredAt), latest: latestMs(fact.occurredAt) }))
+    .sort(
+      (a, b) =>
+        compareNumbers(a.sort, b.sort) || compareNumbers(a.latest, b.latest) || a.fact.position - b.fact.position,
+    )
+    .map(({ fact }) => factView(fact, options));
 }
 
 /** The status period in effect at a valid time, or null before the incident's first status took effect. */
