@@ -108,6 +108,18 @@ export class PersistentMap<V> {
     for (const [key, value] of all) yield [key, value];
   }
 
+  /** The values in no particular order, without sorting them by insertion: for callers that sort them anyway. */
+  unorderedValues(): V[] {
+    const all: V[] = [];
+    const walk = (node: Node<V> | undefined) => {
+      if (node === undefined) return;
+      if (node.kind === 'leaf') for (const entry of node.entries) all.push(entry[1]);
+      else node.children.forEach(walk);
+    };
+    walk(this.root);
+    return all;
+  }
+
   *keys(): IterableIterator<string> {
     for (const [key] of this.entries()) yield key;
   }

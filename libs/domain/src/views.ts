@@ -83,7 +83,9 @@ export function isInView(event: RecordedEvent, at: PointInTime, facts?: FactClai
  */
 export function foldView(events: Iterable<RecordedEvent>, at: PointInTime): IncidentState | null {
   const list = Array.isArray(events) ? (events as RecordedEvent[]) : [...events];
-  const facts = at.knownAt === undefined ? undefined : factClaimTimes(list, at.asOf);
+  // Errata are dated by their fact's claim (and may move it): only a stream with errata needs the dates up front.
+  const amended = at.knownAt !== undefined && list.some((event) => event.type === 'FactAmended');
+  const facts = amended ? factClaimTimes(list, at.asOf) : undefined;
   let state: IncidentState | null = null;
   for (const event of list) if (isInView(event, at, facts)) state = evolve(state, event);
   return state;
@@ -204,7 +206,7 @@ function factView(fact: FactState, options: ViewOptions): FactView {
 export function timelineOf(state: IncidentState, options: ViewOptions = {}): FactView[] {
   const { validAt, includeRetracted = false } = options;
   // Sort keys are computed once per fact, not once per comparison.
-  return [...state.facts.values()]
+  return [...state.facts.unorderedValues()]
     .filter((fact) => includeRetracted || fact.retraction === null)
     .filter((fact) => validAt === undefined || occurredBy(fact.occurredAt, validAt))
     .map((fact) => ({ fact, sort: sortMs(fact.occurredAt), latest: latestMs(fact.occurredAt) }))
