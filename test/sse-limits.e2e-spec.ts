@@ -140,6 +140,11 @@ describe('SSE fan-out (e2e)', () => {
   });
 
   it(`serves ${SESSIONS} open sessions from one subscription to the store, each with every event`, async () => {
+    // The projection runner holds a subscription of its own once it runs the projections (on PostgreSQL, once it has
+    // the projector lock): a write read back with minPosition shows it is running before counting starts.
+    const api = new ApiClient(app.baseUrl, app.adminToken);
+    const warm = await api.post('/v1/incidents', { id: 'fan-out-warm', title: 'Warm', category: 'other' });
+    expect((await api.get(`/v1/incidents/fan-out-warm?minPosition=${warm.body.position}`)).status).toBe(200);
     // The store as the application holds it, wrapped to count subscriptions from here on.
     const store = app.app.get<EventStore>(EVENT_STORE);
     const subscribe = store.subscribe.bind(store);
@@ -153,14 +158,16 @@ describe('SSE fan-out (e2e)', () => {
     for (let n = 0; n < SESSIONS; n += 50) {
       const batch = await Promise.all(
         Array.from({ length: 50 }, (_, index) =>
-          SseClient.connect(`${app.baseUrl}/v1/feeds/${index % 2 === 0 ? 'events' : 'status-changes'}?after=0`, token),
+          SseClient.connect(
+            `${app.baseUrl}/v1/feeds/${index % 2 === 0 ? 'events' : 'status-changes'}?after=${warm.body.position}`,
+            token,
+          ),
         ),
       );
       clients.push(...batch);
     }
     expect(clients.map((client) => client.response.status)).toEqual(Array(SESSIONS).fill(200));
 
-    const api = new ApiClient(app.baseUrl, app.adminToken);
     const opened = await api.post('/v1/incidents', { id: 'fan-out', title: 'Fan-out', category: 'other' });
     const changed = await api.post('/v1/incidents/fan-out/status', { status: 'investigating', reason: 'look' });
     expect(changed.status).toBe(200);
