@@ -6,11 +6,11 @@ import 'reflect-metadata';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@app/config';
 import { SqliteEventStore } from '@app/event-store';
 import { rebuildReadModels, SqliteReadModelStore } from '@app/read-models';
 import { createApp } from '../apps/api/src/app.factory';
+import { benchEvent } from './events';
 import { compareGroupCommit } from './group-commit';
 import { comparePostgres } from './postgres-store';
 import { compareSqliteStores } from './sqlite-stores';
@@ -49,31 +49,15 @@ async function measure(name: string, operations: number, run: (i: number) => Pro
   results.push({ name, operations, seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) });
 }
 
-function event(type = 'FactRecorded') {
-  return {
-    eventId: randomUUID(),
-    type,
-    data: {
-      factId: randomUUID(),
-      kind: 'other',
-      occurredAt: '2023-06',
-      summary: 'bench',
-      confidence: 'confirmed',
-      sources: [],
-    },
-    metadata: { actor: { iss: 'bench', sub: 'bench' }, correlationId: 'bench', schemaVersion: 1 },
-  };
-}
-
 async function storeBenchmarks(dir: string) {
   const store = new SqliteEventStore({ filename: join(dir, 'store.db') });
   await measure('store: append 1 event (fsync each)', 2000, async (i) => {
-    await store.append(`incident-s${i % 50}`, [event()], 'any');
+    await store.append(`incident-s${i % 50}`, [benchEvent()], 'any');
   });
   await measure('store: append batch of 10', 300, async (i) => {
     await store.append(
       `incident-b${i % 50}`,
-      Array.from({ length: 10 }, () => event()),
+      Array.from({ length: 10 }, () => benchEvent()),
       'any',
     );
   });
