@@ -11,6 +11,7 @@ import { SqliteEventStore } from '@app/event-store';
 import { rebuildReadModels, SqliteReadModelStore } from '@app/read-models';
 import { createApp } from '../apps/api/src/app.factory';
 import { benchEvent } from './events';
+import { compareWithBaseline } from './baseline-release';
 import { compareGroupCommit } from './group-commit';
 import { comparePostgres } from './postgres-store';
 import { compareSqliteStores } from './sqlite-stores';
@@ -172,6 +173,7 @@ async function main() {
     (at: string) => compareSqliteStores(at),
     (at: string) => compareGroupCommit(at),
     () => comparePostgres(),
+    (at: string) => compareWithBaseline(at),
   ];
   for (const compare of comparisons) {
     const at = mkdtempSync(join(tmpdir(), 'bench-'));
