@@ -6,78 +6,12 @@
  * The earlier release is a built checkout named by `BENCH_BASELINE` (e.g. `git worktree add ../baseline <tag> && cd
  * ../baseline && npm ci && npm run build`); without it this comparison is skipped.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { compareInterleaved, type Case } from './compare';
+import { API_MAIN, send, startApi, stopService, type Service } from './services';
 
 const FACTS = 300;
-const MAIN = 'dist/apps/api/src/main.js';
-
-interface Service {
-  base: string;
-  process: ChildProcess;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
-
-async function startService(root: string, dataDir: string): Promise<Service> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [join(root, MAIN)], {
-    cwd: root,
-    stdio: 'ignore',
-    env: {
-      ...process.env,
-      EVENT_STORE: 'sqlite',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DATA_DIR: dataDir,
-      AUTH: 'off',
-      LOG_LEVEL: 'error',
-      RATE_LIMIT_PER_MINUTE: '0',
-      ANONYMOUS_RATE_LIMIT_PER_MINUTE: '0',
-    },
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; attempt < 300; attempt += 1) {
-    if (child.exitCode !== null) throw new Error(`${root}: the API exited with ${child.exitCode}`);
-    const ready = await fetch(`${base}/health/ready`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ready) return { base, process: child };
-    await new Promise((done) => setTimeout(done, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`${root}: the API was not ready within 30 s`);
-}
-
-async function stopService(service: Service): Promise<void> {
-  if (service.process.exitCode !== null) return;
-  const exited = new Promise((done) => service.process.once('exit', done));
-  service.process.kill('SIGTERM');
-  await exited;
-}
-
-async function send(base: string, method: string, path: string, body?: unknown): Promise<void> {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 200)}`);
-}
 
 /** Dates spread over thirteen years, so the timeline has something to sort. */
 function factBody(i: number) {
@@ -99,12 +33,14 @@ function cases(label: string, base: string): Case[] {
     {
       name: `${label}: POST fact`,
       operations: 20,
-      prepare: async () => async () => send(base, 'POST', '/v1/incidents/bench-300/facts', factBody(written++)),
+      prepare: async () => async () =>
+        send(base, 'POST', '/v1/incidents/bench-300/facts', factBody(written++)).then(() => undefined),
     },
     {
       name: `${label}: knownAt timeline`,
       operations: 20,
-      prepare: async () => async () => send(base, 'GET', '/v1/incidents/bench-300/timeline?knownAt=2030-01-01'),
+      prepare: async () => async () =>
+        send(base, 'GET', '/v1/incidents/bench-300/timeline?knownAt=2030-01-01').then(() => undefined),
     },
   ];
 }
@@ -116,11 +52,11 @@ export async function compareWithBaseline(dir: string): Promise<void> {
     return;
   }
   const baselineRoot = resolve(baseline);
-  if (!existsSync(join(baselineRoot, MAIN))) throw new Error(`BENCH_BASELINE has no ${MAIN}: build it first`);
-  const current = await startService(process.cwd(), mkdtempSync(join(dir, 'current-')));
+  if (!existsSync(join(baselineRoot, API_MAIN))) throw new Error(`BENCH_BASELINE has no ${API_MAIN}: build it first`);
+  const current = await startApi(process.cwd(), mkdtempSync(join(dir, 'current-')));
   let earlier: Service | undefined;
   try {
-    earlier = await startService(baselineRoot, mkdtempSync(join(dir, 'baseline-')));
+    earlier = await startApi(baselineRoot, mkdtempSync(join(dir, 'baseline-')));
     await seed(current.base);
     await seed(earlier.base);
     await compareInterleaved({
