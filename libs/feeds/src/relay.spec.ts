@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { SqliteEventStore } from '@app/event-store';
 import type { FeedMessage } from './cloud-events';
 import { FeedPublishError, type FeedPublisher } from './feed-publisher.port';
+import { relayStateContract } from './contract/relay-state.contract';
 import { leaseHolderGone, Relay } from './relay';
 import { LeaseLostError } from './relay-state.port';
 import { SqliteRelayCheckpoint } from './sqlite.relay-checkpoint';
@@ -84,7 +85,7 @@ describe('Relay', () => {
 
   afterEach(async () => {
     await Promise.all(relays.splice(0).map((relay) => relay.stop()));
-    for (const state of states.splice(0)) state.close();
+    for (const state of states.splice(0)) await state.close();
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -136,7 +137,7 @@ describe('Relay', () => {
     expect(await subject.waitFor(head, 5000)).toBe(true);
     expect(positions(broker.published)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(broker.published.filter((message) => message.topic === TOPICS.statusChanges)).toHaveLength(3);
-    expect(state.checkpoint()).toBe(6n);
+    expect(await state.checkpoint()).toBe(6n);
     expect(await subject.lag()).toBe(0n);
   });
 
@@ -149,13 +150,13 @@ describe('Relay', () => {
     subject.start();
     // The relay has read the batch and handed it to the broker, which has not answered yet.
     expect(positions(await broker.publishing)).toEqual([1, 2, 3]);
-    expect(state.checkpoint()).toBe(0n);
-    expect(subject.checkpoint).toBe(0n);
+    expect(await state.checkpoint()).toBe(0n);
+    expect(await subject.checkpoint()).toBe(0n);
     expect(await subject.waitFor(1n, 0)).toBe(false);
     expect(broker.published).toEqual([]);
     acknowledge();
     expect(await subject.waitFor(3n, 5000)).toBe(true);
-    expect(state.checkpoint()).toBe(3n);
+    expect(await state.checkpoint()).toBe(3n);
   });
 
   it('after a failed publish, makes a new producer and resumes from the checkpoint without a gap', async () => {
@@ -214,6 +215,16 @@ describe('Relay', () => {
   });
 });
 
+let contractDir: string;
+relayStateContract(
+  'SQLite (relay.db)',
+  async () => {
+    contractDir = mkdtempSync(join(tmpdir(), 'relay-contract-'));
+  },
+  async () => new SqliteRelayCheckpoint(join(contractDir, 'relay.db'), 'kafka:contract'),
+  async () => rmSync(contractDir, { recursive: true, force: true }),
+);
+
 describe('SqliteRelayCheckpoint lease', () => {
   let dir: string;
   let state: SqliteRelayCheckpoint;
@@ -224,30 +235,30 @@ describe('SqliteRelayCheckpoint lease', () => {
     state = new SqliteRelayCheckpoint(join(dir, 'relay.db'), 'kafka:t');
   });
 
-  afterEach(() => {
-    state.close();
+  afterEach(async () => {
+    await state.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('is held by one owner until it expires, is released, or its holder is gone', () => {
-    expect(state.tryAcquire('a', 1000, 0, never)).toEqual({ held: true, holder: 'a', expiresAt: 1000 });
-    expect(state.tryAcquire('b', 1000, 500, never)).toEqual({ held: false, holder: 'a', expiresAt: 1000 });
-    expect(state.tryAcquire('b', 1000, 500, (holder) => holder === 'a').held).toBe(true);
-    expect(state.renew('a', 1000, 600)).toBe(false);
-    expect(state.tryAcquire('a', 1000, 1400, never).held).toBe(false);
-    expect(state.tryAcquire('a', 1000, 1500, never).held).toBe(true);
-    state.release('a');
-    expect(state.tryAcquire('c', 1000, 1600, never).held).toBe(true);
+  it('is held by one owner until it expires, is released, or its holder is gone', async () => {
+    expect(await state.tryAcquire('a', 1000, 0, never)).toEqual({ held: true, holder: 'a', expiresAt: 1000 });
+    expect(await state.tryAcquire('b', 1000, 500, never)).toEqual({ held: false, holder: 'a', expiresAt: 1000 });
+    expect((await state.tryAcquire('b', 1000, 500, (holder) => holder === 'a')).held).toBe(true);
+    expect(await state.renew('a', 1000, 600)).toBe(false);
+    expect((await state.tryAcquire('a', 1000, 1400, never)).held).toBe(false);
+    expect((await state.tryAcquire('a', 1000, 1500, never)).held).toBe(true);
+    await state.release('a');
+    expect((await state.tryAcquire('c', 1000, 1600, never)).held).toBe(true);
   });
 
-  it('moves the checkpoint only for the holder of an unexpired lease, from the expected position', () => {
-    state.tryAcquire('a', 1000, 0, never);
-    state.advance('a', 0n, 10n, 100);
-    expect(state.checkpoint()).toBe(10n);
-    expect(() => state.advance('a', 10n, 20n, 1000)).toThrow(LeaseLostError);
-    expect(() => state.advance('b', 10n, 20n, 100)).toThrow(LeaseLostError);
-    expect(() => state.advance('a', 5n, 20n, 100)).toThrow(/moved/);
-    expect(state.checkpoint()).toBe(10n);
+  it('moves the checkpoint only for the holder of an unexpired lease, from the expected position', async () => {
+    await state.tryAcquire('a', 1000, 0, never);
+    await state.advance('a', 0n, 10n, 100);
+    expect(await state.checkpoint()).toBe(10n);
+    await expect(state.advance('a', 10n, 20n, 1000)).rejects.toThrow(LeaseLostError);
+    await expect(state.advance('b', 10n, 20n, 100)).rejects.toThrow(LeaseLostError);
+    await expect(state.advance('a', 5n, 20n, 100)).rejects.toThrow(/moved/);
+    expect(await state.checkpoint()).toBe(10n);
   });
 });
 
