@@ -48,7 +48,7 @@ export class PostgresRelayState implements RelayStateStore {
   /** The owner that holds the lock through `session`. */
   private holding?: string;
   private keepAlive?: NodeJS.Timeout;
-  private pinging = false;
+  private pinging?: Promise<boolean>;
 
   private constructor(
     private readonly pool: Pool,
@@ -205,18 +205,19 @@ export class PostgresRelayState implements RelayStateStore {
     return session;
   }
 
-  private async ping(session: Client): Promise<boolean> {
-    if (this.pinging) return this.session === session;
-    this.pinging = true;
-    try {
-      await session.query('SELECT 1');
-      return this.session === session;
-    } catch {
-      this.drop(session);
-      return false;
-    } finally {
-      this.pinging = false;
-    }
+  /** One ping at a time: a renewal during a keep-alive ping waits for its answer. */
+  private ping(session: Client): Promise<boolean> {
+    this.pinging ??= session
+      .query('SELECT 1')
+      .then(
+        () => this.session === session,
+        () => {
+          this.drop(session);
+          return false;
+        },
+      )
+      .finally(() => (this.pinging = undefined));
+    return this.pinging;
   }
 
   /** Forgets a session that failed; ending it makes the server free its lock if it has not already. */
