@@ -72,13 +72,16 @@ describePostgres('PostgreSQL relay state', () => {
 
     it('passes to a standby as soon as the holder session ends, and the old holder can no longer move the checkpoint', async () => {
       const [a, b] = [await handle(), await handle()];
-      expect((await a.tryAcquire('relay-a', 10_000, Date.now())).held).toBe(true);
+      const lease = await a.tryAcquire('relay-a', 10_000, Date.now());
+      expect(lease).toMatchObject({ held: true, lost: expect.objectContaining({ aborted: false }) });
       expect((await b.tryAcquire('relay-b', 10_000, Date.now())).held).toBe(false);
       const [holder] = await holders(a);
       expect(await holders(a)).toHaveLength(1);
 
       // What a killed process or a cut connection amounts to, seen from the server: the session is gone.
       await raw.query('SELECT pg_terminate_backend($1)', [holder]);
+      // The holder learns it from its connection, without having to ask.
+      await until(async () => lease.lost!.aborted, 'the lease reported lost');
       await until(async () => (await b.tryAcquire('relay-b', 10_000, Date.now())).held, 'b takes the lock');
 
       expect(await a.renew('relay-a')).toBe(false);

@@ -47,6 +47,8 @@ export class PostgresRelayState implements RelayStateStore {
   private session?: Client;
   /** The owner that holds the lock through `session`. */
   private holding?: string;
+  /** Aborted when the lock held through `session` is lost. */
+  private lost?: AbortController;
   private keepAlive?: NodeJS.Timeout;
   private pinging?: Promise<boolean>;
 
@@ -116,7 +118,9 @@ export class PostgresRelayState implements RelayStateStore {
 
   /** `holderGone` is not needed here: the server itself frees the lock of a session whose process is gone. */
   async tryAcquire(owner: string, ttlMs: number, nowMs: number): Promise<Lease> {
-    if (this.holding === owner && this.session) return { held: true, holder: owner, expiresAt: nowMs + ttlMs };
+    if (this.holding === owner && this.session && this.lost) {
+      return { held: true, holder: owner, expiresAt: nowMs + ttlMs, lost: this.lost.signal };
+    }
     const session = this.session ?? (await this.connect(ttlMs));
     try {
       const { rows } = await session.query<{ held: boolean }>('SELECT pg_try_advisory_lock($1::int, $2::int) AS held', [
@@ -125,8 +129,14 @@ export class PostgresRelayState implements RelayStateStore {
       ]);
       if (rows[0].held) {
         this.holding = owner;
-        await session.query(`UPDATE ${this.table} SET holder = $2 WHERE name = $1`, [this.options.name, owner]);
-        return { held: true, holder: owner, expiresAt: nowMs + ttlMs };
+        this.lost = new AbortController();
+        // The row comes back if it was deleted to start over while no relay ran.
+        await session.query(
+          `INSERT INTO ${this.table} (name, position, holder) VALUES ($1, 0, $2)
+           ON CONFLICT (name) DO UPDATE SET holder = excluded.holder`,
+          [this.options.name, owner],
+        );
+        return { held: true, holder: owner, expiresAt: nowMs + ttlMs, lost: this.lost.signal };
       }
       const holder = await session.query<{ holder: string | null }>(
         `SELECT holder FROM ${this.table} WHERE name = $1`,
@@ -149,7 +159,6 @@ export class PostgresRelayState implements RelayStateStore {
   async release(owner: string): Promise<void> {
     if (this.holding !== undefined && this.holding !== owner) return;
     const session = this.session;
-    this.holding = undefined;
     if (session) await this.end(session);
   }
 
@@ -174,7 +183,6 @@ export class PostgresRelayState implements RelayStateStore {
 
   async close(): Promise<void> {
     const session = this.session;
-    this.holding = undefined;
     if (session) await this.end(session);
     await this.pool.end();
   }
@@ -220,22 +228,24 @@ export class PostgresRelayState implements RelayStateStore {
     return this.pinging;
   }
 
-  /** Forgets a session that failed; ending it makes the server free its lock if it has not already. */
-  private drop(session: Client): void {
-    if (this.session !== session) return;
+  private forget(): void {
     this.session = undefined;
     this.holding = undefined;
     clearInterval(this.keepAlive);
     this.keepAlive = undefined;
+    this.lost?.abort();
+    this.lost = undefined;
+  }
+
+  /** Forgets a session that failed; ending it makes the server free its lock if it has not already. */
+  private drop(session: Client): void {
+    if (this.session !== session) return;
+    this.forget();
     void session.end().catch(() => undefined);
   }
 
   private async end(session: Client): Promise<void> {
-    if (this.session === session) {
-      this.session = undefined;
-      clearInterval(this.keepAlive);
-      this.keepAlive = undefined;
-    }
+    if (this.session === session) this.forget();
     // A server that cannot be reached does not answer the goodbye; the socket is closed all the same.
     const ended = session.end().catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;

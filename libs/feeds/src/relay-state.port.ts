@@ -10,6 +10,11 @@ export interface Lease {
   holder: string;
   /** When to ask again: the lease's expiry, or the next time a standby should try. */
   expiresAt: number;
+  /**
+   * Aborted as soon as the adapter learns that a held lease is gone (its database session ended), so that the relay
+   * stops at once rather than at its next renewal. Adapters that only learn it by renewing leave it out.
+   */
+  lost?: AbortSignal;
 }
 
 export interface RelayStateStore {

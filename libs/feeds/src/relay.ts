@@ -233,15 +233,18 @@ export class Relay {
       if (this.role !== 'active') this.options.logger?.log({ msg: 'relay holds the lease and publishes' });
       this.role = 'active';
       this.holder = this.owner;
+      if (lease.lost?.aborted) continue;
       const session = new AbortController();
       const endSession = () => session.abort();
       signal.addEventListener('abort', endSession, { once: true });
+      const onLost = () => this.leaseGone(session, 'relay lease lost (its session ended); stopping this session');
+      lease.lost?.addEventListener('abort', onLost, { once: true });
       this.session = session;
       try {
         await this.publishFrom(session.signal);
       } catch (error) {
         if (signal.aborted) break;
-        // The heartbeat ended the session because the lease is gone: whatever the publish threw, stand by.
+        // The session was ended because the lease is gone: whatever the publish threw, stand by.
         if (error instanceof LeaseLostError || session.signal.aborted) {
           const holder = error instanceof LeaseLostError ? error.holder : undefined;
           this.options.logger?.warn({ msg: 'relay lost its lease; standing by', holder });
@@ -262,6 +265,7 @@ export class Relay {
         this.nextRetryDelayMs = Math.min(this.nextRetryDelayMs * 2, this.maxRetryDelayMs);
       } finally {
         signal.removeEventListener('abort', endSession);
+        lease.lost?.removeEventListener('abort', onLost);
         this.session = undefined;
         this.connected = undefined;
         const publisher = this.inFlight;
@@ -302,6 +306,15 @@ export class Relay {
     }
   }
 
+  /** Ends a publishing session whose lease is gone, before another relay can take over if it can. */
+  private leaseGone(session: AbortController, msg: string): void {
+    if (session.signal.aborted) return;
+    this.options.logger?.warn({ msg });
+    session.abort();
+    // An unfinished transaction is cut off rather than committed: its batch is republished by the next holder.
+    if (this.session === session) void this.inFlight?.disconnect();
+  }
+
   /** Renews the lease (ending the session at once if it is gone) and probes the broker, between batches or not. */
   private beat(): void {
     const session = this.session;
@@ -312,11 +325,7 @@ export class Relay {
         .renew(this.owner, this.leaseMs, Date.now())
         .then(
           (renewed) => {
-            if (renewed) return;
-            this.options.logger?.warn({ msg: 'relay lease expired or taken over; stopping this session' });
-            session.abort();
-            // An unfinished transaction is cut off rather than committed: its batch is republished by the next holder.
-            if (this.session === session) void this.inFlight?.disconnect();
+            if (!renewed) this.leaseGone(session, 'relay lease expired or taken over; stopping this session');
           },
           (error: unknown) =>
             this.options.logger?.warn({ msg: 'relay could not renew its lease', error: String(error) }),
