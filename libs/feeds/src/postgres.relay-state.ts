@@ -34,11 +34,12 @@ function lockKey(name: string): number {
  * session-level advisory lock held on a connection of its own. The lock lives exactly as long as that session, so
  * when the holder dies its connection closes and a standby takes it at its next try (every `pollMs`).
  *
- * A holder that goes silent instead (frozen, cut off from the server) must stop before the lock can pass on. Its
- * session therefore tells the server to end it after `ttlMs` without a query (idle_session_timeout), while the
- * holder pings every `pollMs` and gives the lock up itself as soon as a ping takes more than a third of `ttlMs`.
- * The checkpoint moves only through the session that holds the lock, so a holder whose session is gone can no longer
- * move it; and the Kafka transactional id still fences its producer.
+ * A holder that falls silent keeps its lock until the server notices: its session therefore tells the server to end
+ * it after `ttlMs` without a query (idle_session_timeout), while the holder pings every `pollMs`. A holder cut off from
+ * the server gives the lock up itself as soon as a query takes more than a third of `ttlMs`, so it stops before the
+ * lock can pass on; `lost` tells the relay at once. A frozen holder cannot stop itself: when it wakes its session is
+ * gone, and as the checkpoint moves only through the session that holds the lock, it can no longer move it; the Kafka
+ * transactional id has fenced its producer.
  */
 export class PostgresRelayState implements RelayStateStore {
   private readonly table: string;
@@ -50,7 +51,7 @@ export class PostgresRelayState implements RelayStateStore {
   /** Aborted when the lock held through `session` is lost. */
   private lost?: AbortController;
   private keepAlive?: NodeJS.Timeout;
-  private pinging?: Promise<boolean>;
+  private pinging?: { session: Client; answer: Promise<boolean> };
 
   private constructor(
     private readonly pool: Pool,
@@ -213,9 +214,10 @@ export class PostgresRelayState implements RelayStateStore {
     return session;
   }
 
-  /** One ping at a time: a renewal during a keep-alive ping waits for its answer. */
+  /** One ping at a time per session: a renewal during a keep-alive ping waits for its answer. */
   private ping(session: Client): Promise<boolean> {
-    this.pinging ??= session
+    if (this.pinging?.session === session) return this.pinging.answer;
+    const answer: Promise<boolean> = session
       .query('SELECT 1')
       .then(
         () => this.session === session,
@@ -224,8 +226,11 @@ export class PostgresRelayState implements RelayStateStore {
           return false;
         },
       )
-      .finally(() => (this.pinging = undefined));
-    return this.pinging;
+      .finally(() => {
+        if (this.pinging?.answer === answer) this.pinging = undefined;
+      });
+    this.pinging = { session, answer };
+    return answer;
   }
 
   private forget(): void {

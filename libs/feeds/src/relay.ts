@@ -230,10 +230,10 @@ export class Relay {
         await sleep(Math.min(untilExpiry, this.leaseMs / 3), signal);
         continue;
       }
+      if (lease.lost?.aborted) continue;
       if (this.role !== 'active') this.options.logger?.log({ msg: 'relay holds the lease and publishes' });
       this.role = 'active';
       this.holder = this.owner;
-      if (lease.lost?.aborted) continue;
       const session = new AbortController();
       const endSession = () => session.abort();
       signal.addEventListener('abort', endSession, { once: true });
