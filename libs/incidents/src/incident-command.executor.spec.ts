@@ -18,7 +18,7 @@ const exact = (version: number): CommandContext['ifMatch'] => ({
   tags: [{ weak: false, opaque: String(version) }],
 });
 const open: IncidentCommand = { type: 'OpenIncident', data: { id: 'batch-demo', title: 'Batch', category: 'other' } };
-const fact = (factId = randomUUID(), summary = 'A fact'): IncidentCommand => ({
+const fact = (factId: string = randomUUID(), summary = 'A fact'): IncidentCommand => ({
   type: 'RecordFact',
   data: { factId, kind: 'other', occurredAt: '2023-06', summary },
 });
