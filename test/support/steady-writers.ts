@@ -104,7 +104,8 @@ export class SteadyWriters {
         const seen = {
           opened: () => record.id === id,
           fact: () => fact !== undefined,
-          correction: () => [...(fact?.corrections ?? []), ...(fact?.errata ?? [])].some((c) => c.version === ack.version),
+          correction: () =>
+            [...(fact?.corrections ?? []), ...(fact?.errata ?? [])].some((c) => c.version === ack.version),
           status: () => statusVersions.has(ack.version),
           link: () => links.has(`${ack.link!.incidentId} ${ack.link!.relation}`),
         }[ack.kind]();
