@@ -36,7 +36,7 @@ export interface RebuildOptions {
   now?: () => string;
 }
 
-export const REBUILD_DEFAULTS = { pageSize: 10_000, maxFacts: 50_000, maxIncidents: 20_000 } as const;
+export const REBUILD_DEFAULTS = { pageSize: 5_000, maxFacts: 20_000, maxIncidents: 20_000 } as const;
 
 interface HeldIncident extends HeldHeader {
   /** Facts changed since the incident's rows were last written, by fact id. */
