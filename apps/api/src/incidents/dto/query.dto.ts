@@ -20,7 +20,8 @@ function PageSize(defaultSize: number) {
 export class ReadYourWritesDto {
   @ApiPropertyOptional({
     example: '42',
-    description: 'Wait (up to 5 s) until the read models have applied this position',
+    description:
+      'Wait (up to 5 s) until the read models have applied this position; beyond the end of the log, 400 at once',
   })
   @IsOptional()
   @IsPosition()
