@@ -48,11 +48,34 @@ function prototypeMemberKeys(value: unknown): FieldError[] {
   return found;
 }
 
+/**
+ * Members whose value is JSON null, at any depth. No request field is nullable (the OpenAPI document declares none),
+ * but IsOptional lets null through as if the field were absent, and a handler may then read it as a default.
+ */
+function nullMembers(value: unknown): FieldError[] {
+  const found: FieldError[] = [];
+  const pending: Array<[unknown, string]> = [[value, '']];
+  while (pending.length > 0) {
+    const [current, parent] = pending.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    for (const [key, child] of Object.entries(current)) {
+      const field = pathOf(parent, key);
+      if (child === null) found.push({ field, message: 'must not be null' });
+      else pending.push([child, field]);
+    }
+  }
+  return found;
+}
+
 class StrictValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type === 'body' || metadata.type === 'query') {
       const unknown = prototypeMemberKeys(value);
       if (unknown.length > 0) throw new ValidationProblemException(unknown);
+    }
+    if (metadata.type === 'body') {
+      const nulls = nullMembers(value);
+      if (nulls.length > 0) throw new ValidationProblemException(nulls);
     }
     return super.transform(value, metadata);
   }
