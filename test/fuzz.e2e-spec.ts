@@ -19,6 +19,7 @@ import {
   type Hints,
 } from './support/schema-arbitraries';
 import { servedRoutes } from './support/served-routes';
+import { parseIfMatch } from '../apps/api/src/http/if-match';
 
 /**
  * Black-box fuzz of the HTTP edge, generated from the OpenAPI document the service serves (/docs/json): every
@@ -72,6 +73,7 @@ let operations: Operation[];
 let plain: Generation;
 let wild: Generation;
 let seededFactId: string;
+let readOnlyToken: string;
 /** Statuses answered to conforming requests, per operation. */
 const answered = new Map<string, Set<number>>();
 
@@ -463,7 +465,45 @@ function badCredentials(): fc.Arbitrary<{ label: string; authorization?: string 
   );
 }
 
-/** A request with one thing wrong outside the schemas: its body's bytes, its media type, or its credentials. */
+/**
+ * Values of the headers an operation declares that break the header's own rules, with the status each calls for. An
+ * If-Match that parses but names no version the fixtures reach is a 412, one that does not parse a 400.
+ */
+const headerText = fc.string({ unit: 'grapheme-ascii', maxLength: 60 });
+const BAD_HEADERS: Record<string, fc.Arbitrary<{ value: string; expected: number[] }>> = {
+  'Idempotency-Key': fc
+    .oneof(
+      fc.constant(''),
+      fc.integer({ min: 256, max: 4000 }).map((n) => 'k'.repeat(n)),
+      fc.tuple(headerText, fc.constantFrom(' ', '\t'), headerText).map(([a, gap, b]) => `k${a}${gap}${b}k`),
+      fc.string({ unit: fc.integer({ min: 0x80, max: 0xff }).map((c) => String.fromCharCode(c)), minLength: 1 }),
+    )
+    .map((value) => ({ value, expected: [400] })),
+  'If-Match': fc
+    .oneof(
+      headerText,
+      fc.constantFrom('W/"1"', '"-1"', '"1.0"', '1', '"1', "'1'", '""', 'W/1'),
+      fc.bigInt({ min: 10n ** 9n, max: 10n ** 30n }).map((n) => `"${n}"`),
+    )
+    .filter((value) => {
+      const parsed = parseIfMatch(value);
+      return (
+        parsed === undefined || (!parsed.any && !parsed.tags.some((tag) => !tag.weak && /^\d{1,3}$/.test(tag.opaque)))
+      );
+    })
+    .map((value) => ({ value, expected: [parseIfMatch(value) === undefined ? 400 : 412] })),
+  'Last-Event-ID': fc
+    .oneof(
+      headerText.filter((value) => value.trim() !== '' && !/^\d+$/.test(value.trim())),
+      fc.bigInt({ min: 10n ** 12n, max: 10n ** 30n }).map(String),
+    )
+    .map((value) => ({ value, expected: [400] })),
+};
+
+/**
+ * A request with one thing wrong outside the schemas: its body's bytes, its media type or encoding, a header it
+ * declares, or its credentials (none, forged: 401; too few scopes for a write: 403).
+ */
 function malformedRequest(operation: Operation): fc.Arbitrary<FuzzRequest> | undefined {
   const faults: Array<fc.Arbitrary<FuzzRequest>> = [];
   const base = conformingRequest(operation);
@@ -491,6 +531,33 @@ function malformedRequest(operation: Operation): fc.Arbitrary<FuzzRequest> | und
         expected: [415],
       })),
     );
+    faults.push(
+      fc.tuple(fc.constantFrom('gzip', 'deflate', 'br', 'x-unknown', 'gzip, gzip'), body).map(([encoding, bytes]) => ({
+        label: `${operation.key}: Content-Encoding ${encoding} on a plain body`,
+        operation,
+        path,
+        headers: { ...mediaTypeHeader, 'content-encoding': encoding },
+        body: bytes,
+        expected: [400, 415],
+      })),
+    );
+  }
+  const headers = parametersIn(operation, 'header').filter((p) => BAD_HEADERS[p.name] !== undefined);
+  if (headers.length > 0) {
+    const body = operation.body ? conforming(operation.body.schema, plain).map(toJson) : fc.constant(undefined);
+    faults.push(
+      fc
+        .constantFrom(...headers)
+        .chain((p) => fc.tuple(fc.constant(p.name), BAD_HEADERS[p.name], body))
+        .map(([name, { value, expected }, json]) => ({
+          label: `${operation.key}: ${name} ${JSON.stringify(value.slice(0, 40))}${value.length > 40 ? ` (${value.length})` : ''}`,
+          operation,
+          path,
+          headers: { [name]: value, ...(json !== undefined && { 'content-type': operation.body!.mediaType }) },
+          ...(json !== undefined && { body: utf8(json) }),
+          expected,
+        })),
+    );
   }
   if (operation.secured) {
     faults.push(
@@ -502,6 +569,17 @@ function malformedRequest(operation: Operation): fc.Arbitrary<FuzzRequest> | und
         expected: [401],
       })),
     );
+    if (operation.method !== 'GET') {
+      // Scopes are checked once the route is found: a path Express cannot decode is a 400 before that.
+      faults.push(
+        requestFollowing(operation, plain).map((request) => ({
+          ...request,
+          label: `${request.label} with a token holding only incidents:read`,
+          headers: { ...request.headers, authorization: `Bearer ${readOnlyToken}` },
+          expected: [403],
+        })),
+      );
+    }
   }
   return faults.length === 0 ? undefined : fc.oneof(...faults);
 }
@@ -552,6 +630,7 @@ describe('fuzzing the HTTP edge from the OpenAPI document (e2e)', () => {
     app = await startTestApp({ env: { SSE_MAX_SESSIONS_PER_PRINCIPAL: '1000' } });
     api = new ApiClient(app.baseUrl, app.adminToken);
     store = app.app.get<EventStore>(EVENT_STORE);
+    readOnlyToken = await app.token(['incidents:read'], 'fuzz-reader');
     // Claimed and in effect long ago, so that the document's example dates find them.
     const early = { assertedAt: '2020-01-01', effectiveAt: '2020-01-01' };
     for (const id of [SEEDED, TARGET]) {
@@ -606,7 +685,7 @@ describe('fuzzing the HTTP edge from the OpenAPI document (e2e)', () => {
   );
 
   it(
-    'refuses malformed bodies (400, 413), media types (415) and credentials (401), appending nothing',
+    'refuses malformed bodies (400, 413), media types (415), declared headers (400, 412) and credentials (401, 403), appending nothing',
     async () => {
       await forEachOperation('malformed', malformedRequest);
     },
