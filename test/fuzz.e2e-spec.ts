@@ -736,6 +736,35 @@ describe('fuzzing the HTTP edge from the OpenAPI document (e2e)', () => {
     expect(await head()).toBe(before);
   });
 
+  it('refuses text no store can keep (U+0000, an unpaired surrogate) in bodies and queries: 400, where PostgreSQL answered 500', async () => {
+    const before = await head();
+    const json = { 'content-type': JSON_TYPE };
+    for (const [raw, field] of [
+      ['{"id":"fuzz-nul","title":"a\\u0000b","category":"other"}', 'title'],
+      ['{"id":"fuzz-surrogate","title":"a\\ud800b","category":"other"}', 'title'],
+      [
+        '{"id":"fuzz-url","title":"x","category":"other","sources":[{"url":"https://example.org/\\u0000"}]}',
+        'sources[0].url',
+      ],
+      ['{"id":"fuzz-key","title":"x","category":"other","\\udc00":1}', '\udc00'],
+    ]) {
+      const opened = await api.request('POST', '/v1/incidents', undefined, { raw, headers: json });
+      expect({
+        raw,
+        status: opened.status,
+        fields: opened.body.errors?.map((e: { field: string }) => e.field),
+      }).toEqual({
+        raw,
+        status: 400,
+        fields: [field],
+      });
+    }
+    for (const query of ['q=%00', 'q=a%00b']) {
+      expect({ query, status: (await api.get(`/v1/incidents?${query}`)).status }).toEqual({ query, status: 400 });
+    }
+    expect(await head()).toBe(before);
+  });
+
   it('reached every handler: each operation answered some request that follows the document with a 2xx', () => {
     const without2xx = operations
       .filter((operation) => ![...(answered.get(operation.key) ?? [])].some((status) => status >= 200 && status < 300))
