@@ -606,7 +606,7 @@ describe('HTTP API (e2e)', () => {
       const dir = mkdtempSync(join(tmpdir(), 'rebuild-'));
       const rebuilt = new SqliteReadModelStore(join(dir, 'read-models.db'));
       try {
-        await rebuildReadModels(app.app.get<EventStore>(EVENT_STORE), rebuilt, undefined, 7);
+        await rebuildReadModels(app.app.get<EventStore>(EVENT_STORE), rebuilt, { pageSize: 7 });
         expect(JSON.parse(JSON.stringify(await rebuilt.dump()))).toEqual(JSON.parse(JSON.stringify(incremental)));
         expect(incremental.length).toBeGreaterThan(20);
       } finally {
