@@ -584,6 +584,8 @@ describe('HTTP API (e2e)', () => {
       const ready = await api.get('/health/ready');
       expect(ready.status).toBe(200);
       expect(ready.body.checks.eventStore.ok).toBe(true);
+      // The only process on its store projects, whether or not a lock elects it.
+      expect(ready.body.checks.projections).toMatchObject({ ok: true, projector: true });
       const metrics = await api.get('/metrics');
       expect(metrics.body).toContain('incident_events_appended_total');
       expect(metrics.body).toContain('projection_lag_events');

@@ -133,6 +133,8 @@ export class ProjectionRunner {
 
   private async project(signal: AbortSignal): Promise<void> {
     this.startHead = await this.store.headPosition().catch(() => undefined);
+    // Without a lock to elect one (SQLite: one process per data directory), this process is the projector.
+    if (!this.options.lock) this.leading = true;
     while (!signal.aborted) {
       const batches = new AbortController();
       this.batches = batches;
