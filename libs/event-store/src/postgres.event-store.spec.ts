@@ -10,6 +10,8 @@ import {
 } from './contract/postgres.fixture';
 import { DuplicateEventIdError, EventStoreUnavailableError } from './errors';
 import type { EventToAppend, StoredEvent } from './event-store.port';
+import { eventsBehind } from './events-behind';
+import { migrateLog, MigrationTargetNotEmptyError } from './migration';
 import { PostgresEventStore, postgresEventStoreSql } from './postgres.event-store';
 
 function event(): EventToAppend {
@@ -128,6 +130,38 @@ describePostgres('PostgreSQL event store', () => {
       } finally {
         await client.end();
       }
+    });
+
+    it('refuses to migrate into a store whose only events are still held back behind an open transaction', async () => {
+      const target = freshSchemaName();
+      const store = await PostgresEventStore.open({ connectionString: TEST_DATABASE_URL, schema: target });
+      const client = await connectRaw();
+      try {
+        await client.query('BEGIN');
+        await client.query(postgresEventStoreSql(target).append, [
+          `incident-${randomUUID()}`,
+          -1,
+          JSON.stringify([event()]),
+        ]);
+        await store.append(`incident-${randomUUID()}`, [event()], 'no-stream');
+        expect(await store.headPosition()).toBe(0n);
+        await expect(migrateLog(store, store)).rejects.toBeInstanceOf(MigrationTargetNotEmptyError);
+      } finally {
+        await client.end();
+        await store.close();
+        await dropSchema(target);
+      }
+    });
+
+    it('counts the events behind a reader: positions jump between transactions, so lags are counted, not subtracted', async () => {
+      const store = await open();
+      const start = await store.headPosition();
+      await store.append(`incident-${randomUUID()}`, [event(), event()], 'no-stream');
+      const last = await store.append(`incident-${randomUUID()}`, [event()], 'no-stream');
+      expect(last.position - start > 3n).toBe(true);
+      await expect(eventsBehind(store, start)).resolves.toBe(3n);
+      await expect(eventsBehind(store, last.position)).resolves.toBe(0n);
+      await expect(store.eventsAfter(start, 2)).resolves.toBe(2);
     });
 
     it('upgrades a store of the earlier version in place: its events keep their positions, new ones come after', async () => {
