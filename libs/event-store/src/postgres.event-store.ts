@@ -76,6 +76,27 @@ export interface PositionOrigin {
 }
 
 /**
+ * PL/pgSQL statements that set `v_first` to the first of `count` positions for the calling transaction (declared by the
+ * caller: `v_xid`, `v_first`, `v_used` bigint): the next free one in the transaction's range, after any it has
+ * already written.
+ */
+function reservePositions(events: string, origin: PositionOrigin, count: string): string {
+  return `
+        v_xid := pg_current_xact_id()::text::bigint;
+        IF v_xid < ${origin.xidBase} THEN
+          RAISE EXCEPTION 'this transaction (%) is older than the event store''s position origin; retry the append', v_xid
+            USING ERRCODE = '40001';
+        END IF;
+        v_first := ${origin.base} + ((v_xid - ${origin.xidBase}) << ${POSITION_BITS});
+        SELECT max(e.position) INTO v_used FROM ${events} e
+         WHERE e.position >= v_first AND e.position < v_first + ${MAX_EVENTS_PER_TRANSACTION};
+        IF coalesce(v_used + 1, v_first) + ${count} > v_first + ${MAX_EVENTS_PER_TRANSACTION} THEN
+          RAISE EXCEPTION 'at most ${MAX_EVENTS_PER_TRANSACTION} events can be written in one transaction';
+        END IF;
+        v_first := coalesce(v_used + 1, v_first);`;
+}
+
+/**
  * The SQL of this adapter, for one schema. Exported so that a test can run the adapter's own append inside a
  * transaction it holds open, instead of imitating it.
  */
@@ -128,28 +149,19 @@ export function postgresEventStoreSql(schema: string) {
      * Functions that carry the origin as constants: `event_positions_reserve(n)` returns the first of n positions for
      * the calling transaction, `event_positions_final()` the bound below which every position is final (written by a
      * transaction that has ended: any transaction still running, or yet to start, has a larger id, hence larger
-     * positions).
+     * positions), and `append_events` (below) reserves its positions the same way, inline.
      */
     createPositionFunctions: (origin: PositionOrigin) => [
       `
       CREATE OR REPLACE FUNCTION ${name}.event_positions_reserve(p_count integer) RETURNS bigint
       LANGUAGE plpgsql AS $fn$
       DECLARE
-        v_xid bigint := pg_current_xact_id()::text::bigint;
-        v_first bigint := ${origin.base} + ((v_xid - ${origin.xidBase}) << ${POSITION_BITS});
+        v_xid bigint;
+        v_first bigint;
         v_used bigint;
       BEGIN
-        IF v_xid < ${origin.xidBase} THEN
-          RAISE EXCEPTION 'this transaction (%) is older than the event store''s position origin; retry the append', v_xid
-            USING ERRCODE = '40001';
-        END IF;
-        SELECT max(e.position) INTO v_used FROM ${events} e
-         WHERE e.position >= v_first AND e.position < v_first + ${MAX_EVENTS_PER_TRANSACTION};
-        v_used := coalesce(v_used + 1, v_first);
-        IF v_used + p_count > v_first + ${MAX_EVENTS_PER_TRANSACTION} THEN
-          RAISE EXCEPTION 'at most ${MAX_EVENTS_PER_TRANSACTION} events can be written in one transaction';
-        END IF;
-        RETURN v_used;
+        ${reservePositions(events, origin, 'p_count')}
+        RETURN v_first;
       END
       $fn$`,
       `
@@ -157,16 +169,16 @@ export function postgresEventStoreSql(schema: string) {
       LANGUAGE sql STABLE AS $fn$
         SELECT ${origin.base} + ((pg_snapshot_xmin(pg_current_snapshot())::text::bigint - ${origin.xidBase}) << ${POSITION_BITS})
       $fn$`,
-    ],
-    /**
-     * The whole append, server-side, so no lock is ever held across a round trip to a client. p_expected: NULL for
-     * any, -1 for no stream, else the exact version. Returns {outcome: 'written', version, position},
-     * {outcome: 'wrong-version', actual} or {outcome: 'seen', events: [...]} when some ids are already stored (the
-     * caller decides between a replay and a conflict). A lock on the stream alone, held until the transaction ends,
-     * orders appends to one stream; appends to other streams run and commit in parallel. Under READ COMMITTED every
-     * statement after the lock sees all earlier appends to the stream.
-     */
-    createAppendFunction: `
+      /*
+       * The whole append, server-side, so no lock is ever held across a round trip to a client. p_expected: NULL for
+       * any, -1 for no stream, else the exact version. Returns {outcome: 'written', version, position},
+       * {outcome: 'wrong-version', actual} or {outcome: 'seen', events: [...]} when some ids are already stored (the
+       * caller decides between a replay and a conflict). A lock on the stream alone, held until the transaction ends,
+       * orders appends to one stream; appends to other streams run and commit in parallel. Under READ COMMITTED every
+       * statement after the lock sees all earlier appends to the stream. Few statements: each costs an executor run
+       * and a snapshot, so the checks are one statement and the positions are reserved inline, not by a call.
+       */
+      `
       CREATE OR REPLACE FUNCTION ${name}.append_events(p_stream_id text, p_expected integer, p_events jsonb)
       RETURNS jsonb LANGUAGE plpgsql
       -- Every statement here is an index lookup. Without this, a generic plan cached while the table was tiny would keep
@@ -176,47 +188,49 @@ export function postgresEventStoreSql(schema: string) {
       DECLARE
         v_seen jsonb;
         v_current integer;
-        v_first bigint;
-        v_last_recorded_at timestamptz;
         v_stream_recorded_at timestamptz;
-        v_recorded_at timestamptz;
+        v_last_recorded_at timestamptz;
+        v_xid bigint;
+        v_first bigint;
+        v_used bigint;
         v_count integer := jsonb_array_length(p_events);
-        -- An array, not a subquery: the planner then looks the ids up in their index instead of scanning the table.
-        v_ids text[] := ARRAY(SELECT value->>'eventId' FROM jsonb_array_elements(p_events));
       BEGIN
         IF current_setting('transaction_isolation') <> 'read committed' THEN
           RAISE EXCEPTION 'append_events needs READ COMMITTED, not %', current_setting('transaction_isolation');
         END IF;
         PERFORM ${streamLock('p_stream_id')};
 
-        SELECT jsonb_agg(jsonb_build_object('eventId', e.event_id, 'streamId', e.stream_id, 'version', e.version,
-                                            'position', e.position::text))
-          INTO v_seen
-          FROM ${events} e
-         WHERE e.event_id = ANY (v_ids);
+        -- The ids already stored (looked up as an array, which uses their index; a subquery in IN scanned the table),
+        -- the stream's newest version and time, and the newest event's time.
+        SELECT (SELECT jsonb_agg(jsonb_build_object('eventId', e.event_id, 'streamId', e.stream_id, 'version', e.version,
+                                                    'position', e.position::text))
+                  FROM ${events} e
+                 WHERE e.event_id = ANY (ARRAY(SELECT value->>'eventId' FROM jsonb_array_elements(p_events)))),
+               s.version, s.recorded_at,
+               (SELECT l.recorded_at FROM ${events} l ORDER BY l.position DESC LIMIT 1)
+          INTO v_seen, v_current, v_stream_recorded_at, v_last_recorded_at
+          FROM (SELECT 1) one
+          LEFT JOIN LATERAL (SELECT e.version, e.recorded_at FROM ${events} e
+                              WHERE e.stream_id = p_stream_id ORDER BY e.version DESC LIMIT 1) s ON true;
         IF v_seen IS NOT NULL THEN
           RETURN jsonb_build_object('outcome', 'seen', 'events', v_seen);
         END IF;
-
-        SELECT e.version, e.recorded_at INTO v_current, v_stream_recorded_at
-          FROM ${events} e WHERE e.stream_id = p_stream_id ORDER BY e.version DESC LIMIT 1;
         v_current := coalesce(v_current, -1);
         IF p_expected IS NOT NULL AND p_expected <> v_current THEN
           RETURN jsonb_build_object('outcome', 'wrong-version', 'actual', v_current);
         END IF;
 
-        SELECT e.recorded_at INTO v_last_recorded_at FROM ${events} e ORDER BY e.position DESC LIMIT 1;
-        v_recorded_at := greatest(v_stream_recorded_at, v_last_recorded_at,
-                                  date_trunc('milliseconds', clock_timestamp()));
-        v_first := ${name}.event_positions_reserve(v_count);
+        ${reservePositions(events, origin, 'v_count')}
         INSERT INTO ${events} (position, event_id, stream_id, version, type, data, metadata, recorded_at)
         SELECT v_first + ordinality - 1, value->>'eventId', p_stream_id, v_current + ordinality::integer,
-               value->>'type', value->'data', value->'metadata', v_recorded_at
+               value->>'type', value->'data', value->'metadata',
+               greatest(v_stream_recorded_at, v_last_recorded_at, date_trunc('milliseconds', clock_timestamp()))
           FROM jsonb_array_elements(p_events) WITH ORDINALITY;
         RETURN jsonb_build_object('outcome', 'written', 'version', v_current + v_count,
                                   'position', (v_first + v_count - 1)::text);
       END
       $fn$`,
+    ],
     /** Migration: the locks of every stream in the copy, in one order, so that two copies cannot deadlock. */
     copyLockStreams: `
       SELECT ${streamLock('s.stream_id')} FROM (
@@ -364,7 +378,11 @@ export class PostgresEventStore implements EventStore {
     );
     let outcome: AppendOutcome;
     try {
-      const { rows } = await this.query<{ result: AppendOutcome }>(this.sql.append, [streamId, expected, payload]);
+      const { rows } = await this.query<{ result: AppendOutcome }>(
+        this.sql.append,
+        [streamId, expected, payload],
+        'append',
+      );
       outcome = rows[0].result;
     } catch (error) {
       if (!(error instanceof DatabaseError && error.code === '23505')) throw error;
@@ -564,7 +582,6 @@ export class PostgresEventStore implements EventStore {
         origin = (await client.query<PositionOrigin>(this.sql.selectOrigin)).rows[0];
       }
       for (const statement of this.sql.createPositionFunctions(origin)) await client.query(statement);
-      await client.query(this.sql.createAppendFunction);
       await client.query('COMMIT');
       client.release();
     } catch (error) {
@@ -603,9 +620,10 @@ export class PostgresEventStore implements EventStore {
     return rows[0].pending;
   }
 
-  private async query<Row extends object>(text: string, values?: unknown[]) {
+  /** A named query is parsed once per connection (a prepared statement), not on every call. */
+  private async query<Row extends object>(text: string, values?: unknown[], name?: string) {
     try {
-      return await this.pool.query<Row>(text, values);
+      return await this.pool.query<Row>(name ? { name: `${name}:${this.schema}`, text, values } : { text, values });
     } catch (error) {
       throw mapError(error);
     }
