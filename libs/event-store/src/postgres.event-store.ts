@@ -313,8 +313,9 @@ function toStored(row: EventRow): StoredEvent {
  * creation, so they survive the conversion to a JavaScript number that the API does.
  *
  * The price: any transaction that has written something and stays open, in any database of the cluster, holds the
- * bound back, so subscribers see later events only once it ends (they are delayed, never given a gap). `headPosition`
- * reports the newest committed position, which may be beyond the bound for a moment.
+ * bound back, so subscribers see later events only once it ends (they are delayed, never given a gap). A transaction
+ * that has only read holds nothing back. `headPosition` reports the newest final position, so that a reader starting
+ * after it misses nothing; `eventsAfter` counts events, since the distance between positions does not.
  *
  * Subscribers of other instances are woken by a NOTIFY sent after the appends have committed, one for all the commits
  * of a 20 ms window, through one LISTEN connection per instance (subscribers of the same instance are woken at once). When
