@@ -11,7 +11,9 @@ import { SqliteEventStore } from '@app/event-store';
 import { rebuildReadModels, SqliteReadModelStore } from '@app/read-models';
 import { createApp } from '../apps/api/src/app.factory';
 import { benchEvent } from './events';
+import { compareWithBaseline } from './baseline-release';
 import { compareGroupCommit } from './group-commit';
+import { compareHttpWrites, fillOneIncident } from './http-writes';
 import { comparePostgres } from './postgres-store';
 import { compareSqliteStores } from './sqlite-stores';
 import { sseFanOutBenchmarks } from './sse-fanout';
@@ -172,6 +174,9 @@ async function main() {
     (at: string) => compareSqliteStores(at),
     (at: string) => compareGroupCommit(at),
     () => comparePostgres(),
+    (at: string) => compareHttpWrites(at),
+    (at: string) => fillOneIncident(at),
+    (at: string) => compareWithBaseline(at),
   ];
   for (const compare of comparisons) {
     const at = mkdtempSync(join(tmpdir(), 'bench-'));

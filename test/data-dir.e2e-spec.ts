@@ -39,15 +39,15 @@ describe('data directory permissions (e2e)', () => {
     }
   });
 
-  it("creates the relay's checkpoint file 0600", () => {
+  it("creates the relay's checkpoint file 0600", async () => {
     const dataDir = join(root, 'relay');
     const config = loadConfig({ DATA_DIR: dataDir, KAFKA_BROKERS: '127.0.0.1:9', RELAY: 'true' });
-    const state = openRelayState(config)!;
+    const state = (await openRelayState(config))!;
     try {
       expect(mode(dataDir)).toBe('700');
       expect(mode(join(dataDir, 'relay.db'))).toBe('600');
     } finally {
-      state.close();
+      await state.close();
     }
   });
 

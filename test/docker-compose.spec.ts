@@ -37,14 +37,14 @@ function advertisedListeners(): Map<string, string> {
 }
 
 describe('docker-compose.yml', () => {
-  it('runs KurrentDB, Kafka, the API and the relay (and, in the postgres profile, PostgreSQL and two API replicas), each with a health check', () => {
+  it('runs KurrentDB, Kafka, the API and the relay (and, in the postgres profile, PostgreSQL, two API replicas and two relays), each with a health check', () => {
     const defaults = Object.keys(services).filter((name) => services[name].profiles === undefined);
     expect(defaults.sort()).toEqual(['api', 'kafka', 'kurrentdb', 'relay']);
     expect(
       Object.keys(services)
         .filter((name) => services[name].profiles?.includes('postgres'))
         .sort(),
-    ).toEqual(['api-pg-1', 'api-pg-2', 'postgres']);
+    ).toEqual(['api-pg-1', 'api-pg-2', 'postgres', 'relay-pg-1', 'relay-pg-2']);
     for (const [name, service] of Object.entries(services)) {
       expect({ name, test: Array.isArray(service.healthcheck?.test) }).toEqual({ name, test: true });
     }
@@ -122,6 +122,34 @@ describe('docker-compose.yml', () => {
         expect(ports(name).every((port) => port.host === '127.0.0.1')).toBe(true);
       }
       expect(services['api-pg-1'].volumes).not.toEqual(services['api-pg-2'].volumes);
+    });
+
+    it('runs two relays that share their state through that database, on topics of their own', () => {
+      const relays = ['relay-pg-1', 'relay-pg-2'];
+      const hostPorts = relays.flatMap((name) => ports(name).map((port) => port.hostPort));
+      expect(new Set(hostPorts).size).toBe(2);
+      const listeners = advertisedListeners();
+      const kurrentTopics = loadConfig(environment('relay')).kafka!;
+      for (const name of relays) {
+        const env = environment(name);
+        expect(Object.keys(env).filter((variable) => !KNOWN.has(variable))).toEqual([]);
+        expect(services[name].command).toEqual(['node', 'dist/apps/relay/src/main.js']);
+        const config = loadConfig(env);
+        expect(config.eventStore).toBe('postgres');
+        expect(config.databaseUrl).toBe(environment('api-pg-1').DATABASE_URL);
+        expect(config.kafka).toBeDefined();
+        for (const broker of config.kafka!.brokers) expect(listeners.get(broker)).toBe('INTERNAL');
+        expect([config.kafka!.topicEvents, config.kafka!.topicStatusChanges]).not.toContain(kurrentTopics.topicEvents);
+        expect([config.kafka!.topicEvents, config.kafka!.topicStatusChanges]).not.toContain(
+          kurrentTopics.topicStatusChanges,
+        );
+        expect(ports(name).map((port) => port.containerPort)).toEqual([Number(env.PORT)]);
+        expect(ports(name).every((port) => port.host === '127.0.0.1')).toBe(true);
+        expect(JSON.stringify(services[name].healthcheck.test)).toContain(`127.0.0.1:${env.PORT}/health/ready`);
+        expect(services[name].depends_on.postgres.condition).toBe('service_healthy');
+        expect(services[name].depends_on.kafka.condition).toBe('service_healthy');
+      }
+      expect(environment('relay-pg-1')).toEqual(environment('relay-pg-2'));
     });
   });
 

@@ -18,7 +18,7 @@ import { buildRelay, RelayProcess } from './kafka/relay-process';
 import { TopicReader } from './kafka/topic-reader';
 
 /**
- * The relay process is killed with SIGKILL at five random points while 5,000 events are appended across 50 incidents,
+ * The relay process is killed with SIGKILL at ten random points while 5,000 events are appended across 50 incidents,
  * and restarted each time on the same DATA_DIR. A consumer reading from the start must see every event (no gap by
  * position); duplicates are allowed only as exact copies with the same ce_id; after de-duplication each incident's
  * messages are in version order. The log lives in the store the run is about: SQLite by default, a PostgreSQL schema
@@ -27,7 +27,7 @@ import { TopicReader } from './kafka/topic-reader';
 const INCIDENTS = 50;
 const EVENTS_PER_INCIDENT = 100;
 const TOTAL = INCIDENTS * EVENTS_PER_INCIDENT;
-const KILLS = 5;
+const KILLS = 10;
 const ON_POSTGRES = process.env.EVENT_STORE === 'postgres';
 const TITLE = `relay killed with SIGKILL mid-stream on ${ON_POSTGRES ? 'PostgreSQL' : 'SQLite'} (e2e, real process)`;
 

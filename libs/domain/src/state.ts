@@ -249,17 +249,24 @@ export function factContentAt(
   return { ...content, assertedAt };
 }
 
+type FactClaims = Omit<
+  FactState,
+  'occurredAt' | 'summary' | 'confidence' | 'actors' | 'techniques' | 'sources' | 'assertedAt' | 'firstAssertedAt'
+>;
+
 /** Recomputes what a fact says from its claims. */
-function resolveFact(
-  fact: Omit<
-    FactState,
-    'occurredAt' | 'summary' | 'confidence' | 'actors' | 'techniques' | 'sources' | 'assertedAt' | 'firstAssertedAt'
-  >,
-): FactState {
-  const firstAssertedAt = amendedOriginal(fact).assertedAt;
-  const content = factContentAt(fact);
+function resolveFact(fact: FactClaims): FactState {
+  // Most facts are never amended or corrected: they say what their original claim says.
+  const plain = fact.errata.length === 0 && fact.corrections.length === 0;
+  const content = plain ? fact.original : factContentAt(fact);
   return {
-    ...fact,
+    factId: fact.factId,
+    kind: fact.kind,
+    type: fact.type,
+    original: fact.original,
+    errata: fact.errata,
+    corrections: fact.corrections,
+    retraction: fact.retraction,
     occurredAt: edtfOrThrow(content.occurredAt),
     summary: content.summary,
     confidence: content.confidence,
@@ -267,7 +274,10 @@ function resolveFact(
     techniques: content.techniques,
     sources: content.sources,
     assertedAt: content.assertedAt,
-    firstAssertedAt,
+    firstAssertedAt: plain || fact.errata.length === 0 ? fact.original.assertedAt : amendedOriginal(fact).assertedAt,
+    recordedAt: fact.recordedAt,
+    version: fact.version,
+    position: fact.position,
   };
 }
 
@@ -275,8 +285,15 @@ function touch(state: IncidentState, event: RecordedEvent): IncidentState {
   return { ...state, version: event.version, position: Number(event.position), updatedAt: event.recordedAt };
 }
 
-function withFact(state: IncidentState, fact: FactState): IncidentState {
-  return { ...state, facts: state.facts.set(fact.factId, fact) };
+/** The state with one fact replaced or added, touched by the event that changed it (one copy of the state). */
+function withFact(state: IncidentState, fact: FactState, event: RecordedEvent): IncidentState {
+  return {
+    ...state,
+    facts: state.facts.set(fact.factId, fact),
+    version: event.version,
+    position: Number(event.position),
+    updatedAt: event.recordedAt,
+  };
 }
 
 function withDetails(state: IncidentState, details: DetailsClaim[]): IncidentState {
@@ -432,11 +449,9 @@ export function evolve(state: IncidentState | null, event: RecordedEvent): Incid
         recordedAt: event.recordedAt,
         version: event.version,
       };
-      return touch(
-        withFact(
-          state,
-          resolveFact({ ...fact, corrections: insertSorted(fact.corrections, correction, compareClaims) }),
-        ),
+      return withFact(
+        state,
+        resolveFact({ ...fact, corrections: insertSorted(fact.corrections, correction, compareClaims) }),
         event,
       );
     }
@@ -451,7 +466,7 @@ export function evolve(state: IncidentState | null, event: RecordedEvent): Incid
         version: event.version,
         position: Number(event.position),
       };
-      return touch(withFact(state, resolveFact({ ...fact, errata: [...fact.errata, erratum] })), event);
+      return withFact(state, resolveFact({ ...fact, errata: [...fact.errata, erratum] }), event);
     }
     case 'FactRetracted': {
       const fact = state.facts.get(event.data.factId);
@@ -464,7 +479,7 @@ export function evolve(state: IncidentState | null, event: RecordedEvent): Incid
       };
       // Of two retractions (possible only in old logs), the one asserted first stands.
       if (fact.retraction !== null && compareClaims(fact.retraction, retraction) <= 0) return touch(state, event);
-      return touch(withFact(state, { ...fact, retraction }), event);
+      return withFact(state, { ...fact, retraction }, event);
     }
     default: {
       // Compile-time exhaustiveness: only fact events may reach this branch.
@@ -493,7 +508,7 @@ export function evolve(state: IncidentState | null, event: RecordedEvent): Incid
         version: event.version,
         position: Number(event.position),
       });
-      return touch(withFact(state, fact), event);
+      return withFact(state, fact, event);
     }
   }
 }

@@ -13,6 +13,7 @@ import { EVENT_STORE, type EventStore } from '@app/event-store';
 import { Metrics } from '@app/observability';
 import { KafkaPublisher } from './kafka.publisher';
 import { Relay, type RelayOptions } from './relay';
+import { PostgresRelayState } from './postgres.relay-state';
 import type { RelayStateStore } from './relay-state.port';
 import { SqliteRelayCheckpoint } from './sqlite.relay-checkpoint';
 
@@ -32,8 +33,19 @@ export function relayCheckpointName(kafka: KafkaConfig): string {
   return `kafka:${kafka.topicEvents}:${kafka.topicStatusChanges}`;
 }
 
-export function openRelayState(config: AppConfig): RelayStateStore | null {
+/**
+ * Where the relay keeps its checkpoint and lease: in PostgreSQL beside the log when EVENT_STORE=postgres (shared by
+ * every replica), otherwise in DATA_DIR/relay.db (shared by the relays of that directory).
+ */
+export async function openRelayState(config: AppConfig): Promise<RelayStateStore | null> {
   if (!config.kafka || !config.relay) return null;
+  if (config.eventStore === 'postgres') {
+    return PostgresRelayState.open({
+      connectionString: config.databaseUrl!,
+      schema: config.databaseSchema,
+      name: relayCheckpointName(config.kafka),
+    });
+  }
   prepareDataDir(config.dataDir, { allowShared: config.dataDirAllowShared });
   const file = join(config.dataDir, 'relay.db');
   secureDatabaseFile(file);
@@ -108,8 +120,8 @@ export class FeedsModule implements OnModuleInit, OnApplicationBootstrap, OnModu
       name: 'relay_checkpoint_position',
       help: 'Global position up to which the Kafka broker has acknowledged every event',
       registers: [this.metrics.registry],
-      collect() {
-        this.set(Number(relay.checkpoint));
+      async collect() {
+        this.set(Number(await relay.checkpoint()));
       },
     });
     new Gauge({
@@ -128,6 +140,6 @@ export class FeedsModule implements OnModuleInit, OnApplicationBootstrap, OnModu
 
   async onModuleDestroy(): Promise<void> {
     await this.relay?.stop();
-    this.state?.close();
+    await this.state?.close();
   }
 }

@@ -4,8 +4,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '@app/event-store';
+import {
+  connectRaw,
+  describePostgres,
+  dropSchema,
+  freshSchemaName,
+  TEST_DATABASE_URL,
+} from '../../event-store/src/contract/postgres.fixture';
 import type { FeedMessage } from './cloud-events';
 import { FeedPublishError, type FeedPublisher } from './feed-publisher.port';
+import { relayStateContract } from './contract/relay-state.contract';
+import { PostgresRelayState } from './postgres.relay-state';
 import { leaseHolderGone, Relay } from './relay';
 import { LeaseLostError } from './relay-state.port';
 import { SqliteRelayCheckpoint } from './sqlite.relay-checkpoint';
@@ -22,10 +31,13 @@ class FakeBroker {
   gate?: Promise<void>;
   failNext = 0;
   reachable = true;
+  /** Publishes begun, whether or not they finished. */
+  attempts = 0;
   private publishStarted!: (messages: FeedMessage[]) => void;
   readonly publishing = new Promise<FeedMessage[]>((resolve) => (this.publishStarted = resolve));
 
   started(messages: FeedMessage[]): void {
+    this.attempts += 1;
     this.publishStarted(messages);
   }
 
@@ -84,7 +96,7 @@ describe('Relay', () => {
 
   afterEach(async () => {
     await Promise.all(relays.splice(0).map((relay) => relay.stop()));
-    for (const state of states.splice(0)) state.close();
+    for (const state of states.splice(0)) await state.close();
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -136,7 +148,7 @@ describe('Relay', () => {
     expect(await subject.waitFor(head, 5000)).toBe(true);
     expect(positions(broker.published)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(broker.published.filter((message) => message.topic === TOPICS.statusChanges)).toHaveLength(3);
-    expect(state.checkpoint()).toBe(6n);
+    expect(await state.checkpoint()).toBe(6n);
     expect(await subject.lag()).toBe(0n);
   });
 
@@ -149,13 +161,13 @@ describe('Relay', () => {
     subject.start();
     // The relay has read the batch and handed it to the broker, which has not answered yet.
     expect(positions(await broker.publishing)).toEqual([1, 2, 3]);
-    expect(state.checkpoint()).toBe(0n);
-    expect(subject.checkpoint).toBe(0n);
+    expect(await state.checkpoint()).toBe(0n);
+    expect(await subject.checkpoint()).toBe(0n);
     expect(await subject.waitFor(1n, 0)).toBe(false);
     expect(broker.published).toEqual([]);
     acknowledge();
     expect(await subject.waitFor(3n, 5000)).toBe(true);
-    expect(state.checkpoint()).toBe(3n);
+    expect(await state.checkpoint()).toBe(3n);
   });
 
   it('after a failed publish, makes a new producer and resumes from the checkpoint without a gap', async () => {
@@ -214,6 +226,107 @@ describe('Relay', () => {
   });
 });
 
+describePostgres('Relay with its state in PostgreSQL', () => {
+  const schema = freshSchemaName();
+  let dir: string;
+  let store: SqliteEventStore;
+  const relays: Relay[] = [];
+  const states: PostgresRelayState[] = [];
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'relay-pg-spec-'));
+    store = new SqliteEventStore({ filename: join(dir, 'events.db'), pollIntervalMs: 20 });
+  });
+
+  afterEach(async () => {
+    await Promise.all(relays.splice(0).map((relay) => relay.stop()));
+    for (const state of states.splice(0)) await state.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  afterAll(() => dropSchema(schema));
+
+  async function relay(broker: FakeBroker): Promise<{ relay: Relay; state: PostgresRelayState }> {
+    const state = await PostgresRelayState.open({ connectionString: TEST_DATABASE_URL, schema, name: 'kafka:spec' });
+    const created = new Relay(store, state, broker.create, {
+      topics: TOPICS,
+      batchSize: 2,
+      // Renewal alone would notice the lost lock only much later: what stops the relay here is the lost signal.
+      heartbeatMs: 60_000,
+      retryDelayMs: 10,
+      maxRetryDelayMs: 20,
+      stopGraceMs: 100,
+    });
+    relays.push(created);
+    states.push(state);
+    return { relay: created, state };
+  }
+
+  async function append(count: number, from: number): Promise<bigint> {
+    let position = 0n;
+    for (let version = from; version < from + count; version += 1) {
+      const event = { eventId: randomUUID(), type: 'FactRecorded', data: { version }, metadata: { schemaVersion: 1 } };
+      position = (await store.append('incident-pg', [event], version === 0 ? 'no-stream' : version - 1)).position;
+    }
+    return position;
+  }
+
+  const positions = (messages: FeedMessage[]) =>
+    messages.filter((message) => message.topic === TOPICS.events).map((message) => Number(message.headers.ce_position));
+
+  it('stops publishing once its lock session ends, cutting off the batch in flight; a standby takes over', async () => {
+    const first = new FakeBroker();
+    const second = new FakeBroker();
+    await append(4, 0);
+    const { relay: active, state } = await relay(first);
+    active.start();
+    expect(await active.waitFor(4n, 10_000)).toBe(true);
+    const standby = (await relay(second)).relay;
+    standby.start();
+    await until(() => standby.currentRole === 'standby', 10_000);
+
+    // The next batch reaches the broker, which holds it open.
+    let acknowledge!: () => void;
+    first.gate = new Promise((resolve) => (acknowledge = resolve));
+    try {
+      const head = await append(2, 4);
+      await until(() => first.attempts >= 3, 10_000);
+
+      const raw = await connectRaw();
+      try {
+        const { classid, objid } = state.lockInPgLocks;
+        await raw.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_locks
+            WHERE locktype = 'advisory' AND classid = $1 AND objid = $2 AND objsubid = 2 AND granted`,
+          [classid, objid],
+        );
+      } finally {
+        await raw.end();
+      }
+      // The producer holding the unfinished batch is cut off, and the other relay publishes from the checkpoint.
+      await until(() => first.publishers.every((publisher) => !publisher.connected), 10_000);
+      expect(await standby.waitFor(head, 10_000)).toBe(true);
+    } finally {
+      acknowledge();
+    }
+    await until(() => active.currentRole === 'standby', 10_000);
+    expect(positions(first.published)).toEqual([1, 2, 3, 4]);
+    expect(positions(second.published)).toEqual([5, 6]);
+    expect(await state.checkpoint()).toBe(6n);
+  });
+});
+
+let contractDir: string;
+relayStateContract(
+  'SQLite (relay.db)',
+  async () => {
+    contractDir = mkdtempSync(join(tmpdir(), 'relay-contract-'));
+  },
+  async () => new SqliteRelayCheckpoint(join(contractDir, 'relay.db'), 'kafka:contract'),
+  async () => rmSync(contractDir, { recursive: true, force: true }),
+);
+
 describe('SqliteRelayCheckpoint lease', () => {
   let dir: string;
   let state: SqliteRelayCheckpoint;
@@ -224,30 +337,30 @@ describe('SqliteRelayCheckpoint lease', () => {
     state = new SqliteRelayCheckpoint(join(dir, 'relay.db'), 'kafka:t');
   });
 
-  afterEach(() => {
-    state.close();
+  afterEach(async () => {
+    await state.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('is held by one owner until it expires, is released, or its holder is gone', () => {
-    expect(state.tryAcquire('a', 1000, 0, never)).toEqual({ held: true, holder: 'a', expiresAt: 1000 });
-    expect(state.tryAcquire('b', 1000, 500, never)).toEqual({ held: false, holder: 'a', expiresAt: 1000 });
-    expect(state.tryAcquire('b', 1000, 500, (holder) => holder === 'a').held).toBe(true);
-    expect(state.renew('a', 1000, 600)).toBe(false);
-    expect(state.tryAcquire('a', 1000, 1400, never).held).toBe(false);
-    expect(state.tryAcquire('a', 1000, 1500, never).held).toBe(true);
-    state.release('a');
-    expect(state.tryAcquire('c', 1000, 1600, never).held).toBe(true);
+  it('is held by one owner until it expires, is released, or its holder is gone', async () => {
+    expect(await state.tryAcquire('a', 1000, 0, never)).toEqual({ held: true, holder: 'a', expiresAt: 1000 });
+    expect(await state.tryAcquire('b', 1000, 500, never)).toEqual({ held: false, holder: 'a', expiresAt: 1000 });
+    expect((await state.tryAcquire('b', 1000, 500, (holder) => holder === 'a')).held).toBe(true);
+    expect(await state.renew('a', 1000, 600)).toBe(false);
+    expect((await state.tryAcquire('a', 1000, 1400, never)).held).toBe(false);
+    expect((await state.tryAcquire('a', 1000, 1500, never)).held).toBe(true);
+    await state.release('a');
+    expect((await state.tryAcquire('c', 1000, 1600, never)).held).toBe(true);
   });
 
-  it('moves the checkpoint only for the holder of an unexpired lease, from the expected position', () => {
-    state.tryAcquire('a', 1000, 0, never);
-    state.advance('a', 0n, 10n, 100);
-    expect(state.checkpoint()).toBe(10n);
-    expect(() => state.advance('a', 10n, 20n, 1000)).toThrow(LeaseLostError);
-    expect(() => state.advance('b', 10n, 20n, 100)).toThrow(LeaseLostError);
-    expect(() => state.advance('a', 5n, 20n, 100)).toThrow(/moved/);
-    expect(state.checkpoint()).toBe(10n);
+  it('moves the checkpoint only for the holder of an unexpired lease, from the expected position', async () => {
+    await state.tryAcquire('a', 1000, 0, never);
+    await state.advance('a', 0n, 10n, 100);
+    expect(await state.checkpoint()).toBe(10n);
+    await expect(state.advance('a', 10n, 20n, 1000)).rejects.toThrow(LeaseLostError);
+    await expect(state.advance('b', 10n, 20n, 100)).rejects.toThrow(LeaseLostError);
+    await expect(state.advance('a', 5n, 20n, 100)).rejects.toThrow(/moved/);
+    expect(await state.checkpoint()).toBe(10n);
   });
 });
 

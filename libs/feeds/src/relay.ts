@@ -71,10 +71,11 @@ export function leaseHolderGone(holder: string): boolean {
  * the batch. A crash between the acknowledgement and the checkpoint republishes that batch on restart: duplicates,
  * with the same `ce_id`, but never a gap.
  *
- * One relay publishes at a time. Relays sharing a relay.db take turns through a lease (the holder renews it; a
- * standby takes over when it expires, or at once when its holder's process is gone); and every relay of the same
- * topics shares one Kafka transactional id, so the broker fences a producer as soon as a newer one starts, and a
- * relay that lost its lease while paused cannot commit anything afterwards.
+ * One relay publishes at a time. Relays sharing their state take turns through a lease (in relay.db: the holder
+ * renews it, a standby takes over when it expires, or at once when its holder's process is gone; in PostgreSQL: an
+ * advisory lock held by a session of its own, which the server releases when that session ends); and every relay of
+ * the same topics shares one Kafka transactional id, so the broker fences a producer as soon as a newer one starts,
+ * and a relay that lost its lease while paused cannot commit anything afterwards.
  *
  * After any producer failure (broker gone, fenced, timed out) the producer is thrown away, and after a back-off a new
  * one resumes from the checkpoint.
@@ -104,6 +105,7 @@ export class Relay {
   private connected?: FeedPublisher;
   private inFlight?: FeedPublisher;
   private probing = false;
+  private renewing = false;
 
   constructor(
     private readonly store: EventStore,
@@ -122,10 +124,10 @@ export class Relay {
   }
 
   /** Position up to which the broker has acknowledged everything: ours when active, the shared one otherwise. */
-  get checkpoint(): bigint {
+  async checkpoint(): Promise<bigint> {
     if (this.role === 'active') return this.position;
     try {
-      return this.state.checkpoint();
+      return await this.state.checkpoint();
     } catch {
       return this.position;
     }
@@ -157,7 +159,7 @@ export class Relay {
 
   /** Events in the log that the broker has not acknowledged yet (by the shared checkpoint, when standing by). */
   async lag(): Promise<bigint> {
-    return eventsBehind(this.store, this.checkpoint);
+    return eventsBehind(this.store, await this.checkpoint());
   }
 
   /** Resolves true once the broker has acknowledged everything up to `position`, false after `timeoutMs`. */
@@ -208,7 +210,7 @@ export class Relay {
     while (!signal.aborted) {
       let lease: Lease;
       try {
-        lease = this.state.tryAcquire(this.owner, this.leaseMs, Date.now(), leaseHolderGone);
+        lease = await this.state.tryAcquire(this.owner, this.leaseMs, Date.now(), leaseHolderGone);
       } catch (error) {
         this.failure = error instanceof Error ? error.message : String(error);
         this.options.logger?.error({ msg: 'relay cannot read its lease; retrying', error: this.failure });
@@ -226,19 +228,24 @@ export class Relay {
         await sleep(Math.min(untilExpiry, this.leaseMs / 3), signal);
         continue;
       }
+      if (lease.lost?.aborted) continue;
       if (this.role !== 'active') this.options.logger?.log({ msg: 'relay holds the lease and publishes' });
       this.role = 'active';
       this.holder = this.owner;
       const session = new AbortController();
       const endSession = () => session.abort();
       signal.addEventListener('abort', endSession, { once: true });
+      const onLost = () => this.leaseGone(session, 'relay lease lost (its session ended); stopping this session');
+      lease.lost?.addEventListener('abort', onLost, { once: true });
       this.session = session;
       try {
         await this.publishFrom(session.signal);
       } catch (error) {
         if (signal.aborted) break;
-        if (error instanceof LeaseLostError) {
-          this.options.logger?.warn({ msg: 'relay lost its lease; standing by', holder: error.holder });
+        // The session was ended because the lease is gone: whatever the publish threw, stand by.
+        if (error instanceof LeaseLostError || session.signal.aborted) {
+          const holder = error instanceof LeaseLostError ? error.holder : undefined;
+          this.options.logger?.warn({ msg: 'relay lost its lease; standing by', holder });
           this.role = 'standby';
           continue;
         }
@@ -256,6 +263,7 @@ export class Relay {
         this.nextRetryDelayMs = Math.min(this.nextRetryDelayMs * 2, this.maxRetryDelayMs);
       } finally {
         signal.removeEventListener('abort', endSession);
+        lease.lost?.removeEventListener('abort', onLost);
         this.session = undefined;
         this.connected = undefined;
         const publisher = this.inFlight;
@@ -264,7 +272,7 @@ export class Relay {
       }
     }
     try {
-      this.state.release(this.owner);
+      await this.state.release(this.owner);
     } catch (error) {
       this.options.logger?.warn({ msg: 'relay could not release its lease', error: String(error) });
     }
@@ -280,14 +288,14 @@ export class Relay {
     this.brokerReachable = true;
     this.failure = undefined;
     this.nextRetryDelayMs = this.retryDelayMs;
-    let position = this.state.checkpoint();
+    let position = await this.state.checkpoint();
     this.position = position;
     this.progress.emit('advanced');
     for await (const batch of this.store.subscribe({ after: position, batchSize: this.batchSize, signal })) {
       await publisher.publish(batch.flatMap((event) => feedMessages(event, topics)));
       const last = batch[batch.length - 1].position;
       // Only now, after the broker's acknowledgement, may the checkpoint move.
-      this.state.advance(this.owner, position, last, Date.now());
+      await this.state.advance(this.owner, position, last, Date.now());
       position = last;
       this.position = last;
       this.failure = undefined;
@@ -296,17 +304,31 @@ export class Relay {
     }
   }
 
+  /** Ends a publishing session whose lease is gone, before another relay can take over if it can. */
+  private leaseGone(session: AbortController, msg: string): void {
+    if (session.signal.aborted) return;
+    this.options.logger?.warn({ msg });
+    session.abort();
+    // An unfinished transaction is cut off rather than committed: its batch is republished by the next holder.
+    if (this.session === session) void this.inFlight?.disconnect();
+  }
+
   /** Renews the lease (ending the session at once if it is gone) and probes the broker, between batches or not. */
   private beat(): void {
-    if (this.role !== 'active' || !this.session) return;
-    try {
-      if (!this.state.renew(this.owner, this.leaseMs, Date.now())) {
-        this.options.logger?.warn({ msg: 'relay lease expired or taken over; stopping this session' });
-        this.session.abort();
-        return;
-      }
-    } catch (error) {
-      this.options.logger?.warn({ msg: 'relay could not renew its lease', error: String(error) });
+    const session = this.session;
+    if (this.role !== 'active' || !session) return;
+    if (!this.renewing) {
+      this.renewing = true;
+      this.state
+        .renew(this.owner, this.leaseMs, Date.now())
+        .then(
+          (renewed) => {
+            if (!renewed) this.leaseGone(session, 'relay lease expired or taken over; stopping this session');
+          },
+          (error: unknown) =>
+            this.options.logger?.warn({ msg: 'relay could not renew its lease', error: String(error) }),
+        )
+        .finally(() => (this.renewing = false));
     }
     const publisher = this.connected;
     if (!publisher || this.probing) return;

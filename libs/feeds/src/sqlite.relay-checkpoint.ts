@@ -52,12 +52,21 @@ export class SqliteRelayCheckpoint implements RelayStateStore {
     };
   }
 
-  checkpoint(): bigint {
+  async checkpoint(): Promise<bigint> {
+    return this.read();
+  }
+
+  private read(): bigint {
     const row = this.statements.checkpoint.get(this.name);
     return row ? BigInt(row.position) : 0n;
   }
 
-  tryAcquire(owner: string, ttlMs: number, nowMs: number, holderGone: (holder: string) => boolean): Lease {
+  async tryAcquire(
+    owner: string,
+    ttlMs: number,
+    nowMs: number,
+    holderGone: (holder: string) => boolean,
+  ): Promise<Lease> {
     return this.db
       .transaction((): Lease => {
         const current = this.statements.lease.get(this.name);
@@ -70,7 +79,7 @@ export class SqliteRelayCheckpoint implements RelayStateStore {
       .immediate();
   }
 
-  renew(owner: string, ttlMs: number, nowMs: number): boolean {
+  async renew(owner: string, ttlMs: number, nowMs: number): Promise<boolean> {
     return this.db
       .transaction((): boolean => {
         const current = this.statements.lease.get(this.name);
@@ -81,23 +90,23 @@ export class SqliteRelayCheckpoint implements RelayStateStore {
       .immediate();
   }
 
-  release(owner: string): void {
+  async release(owner: string): Promise<void> {
     this.statements.deleteLease.run(this.name, owner);
   }
 
-  advance(owner: string, expected: bigint, position: bigint, nowMs: number): void {
+  async advance(owner: string, expected: bigint, position: bigint, nowMs: number): Promise<void> {
     this.db
       .transaction(() => {
         const lease = this.statements.lease.get(this.name);
         if (lease?.owner !== owner || lease.expires_at <= nowMs) throw new LeaseLostError(lease?.owner);
-        const current = this.checkpoint();
+        const current = this.read();
         if (current !== expected) throw new RelayCheckpointMovedError(expected, current);
         this.statements.saveCheckpoint.run(this.name, position.toString());
       })
       .immediate();
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
 }

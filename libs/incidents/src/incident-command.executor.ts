@@ -1,118 +1,165 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CURRENT_SCHEMA_VERSION, decide, streamIdOf, type EventMetadata, type IncidentCommand } from '@app/domain';
+import { streamIdOf } from '@app/domain';
 import {
   DuplicateEventIdError,
   EVENT_STORE,
   WrongExpectedVersionError,
   type EventStore,
-  type EventToAppend,
   toRecordedEvent,
 } from '@app/event-store';
-import { idempotencyScope, type CommandContext, type CommandResult } from './command-context';
-import {
-  ConcurrencyExhaustedError,
-  IdempotencyKeyReusedError,
-  IncidentUnreadableError,
-  PreconditionFailedError,
-} from './errors';
-import { eventIdsFor } from './ids';
-import { describeIfMatch, ifMatchHolds } from './if-match';
-import { advance, emptyEntry, idempotencyIndexKey, StreamCache, type StreamEntry } from './stream-cache';
+import { planBatch, type Outcome, type QueuedCommand } from './command-batch';
+import type { CommandContext, CommandResult } from './command-context';
+import { ConcurrencyExhaustedError, IdempotencyKeyReusedError, IncidentUnreadableError } from './errors';
+import { advance, emptyEntry, StreamCache, type StreamEntry } from './stream-cache';
 import { CLOCK, type Clock } from './tokens';
 
 const MAX_ATTEMPTS = 5;
+/** Commands decided and appended together, at most. */
+const MAX_BATCH = 256;
+
+interface Waiting extends QueuedCommand {
+  resolve(result: CommandResult): void;
+  reject(error: unknown): void;
+}
 
 /**
- * The write path shared by every command handler: load the stream, decide, append at the version that was loaded.
- * A lost race is decided again on fresh state, where If-Match is checked again.
+ * The write path shared by every command handler. Commands on one incident queue up in this process: while one batch
+ * is being appended, the next gathers, and is then decided command by command on the state the batch before left and
+ * appended in one write at the version it was decided on. So commands on one incident never race each other here,
+ * and a busy incident costs one durable write per batch, not per command. A batch that loses a race with another
+ * process is decided again on fresh state, where If-Match is checked again.
  */
 @Injectable()
 export class IncidentCommandExecutor {
   private readonly cache = new StreamCache();
+  private readonly queues = new Map<string, Waiting[]>();
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async execute(incidentId: string, command: IncidentCommand, context: CommandContext): Promise<CommandResult> {
+  execute(incidentId: string, command: QueuedCommand['command'], context: CommandContext): Promise<CommandResult> {
     const streamId = streamIdOf(incidentId);
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-      const entry = await this.load(streamId, incidentId);
-      const replay = this.findReplay(entry, context);
-      if (replay) return replay;
+    return new Promise<CommandResult>((resolve, reject) => {
+      let queue = this.queues.get(streamId);
+      if (queue === undefined) {
+        queue = [];
+        this.queues.set(streamId, queue);
+        void this.drain(streamId, queue);
+      }
+      queue.push({ incidentId, command, context, resolve, reject });
+    });
+  }
 
-      const state = entry.state;
-      const currentVersion = state?.version ?? -1;
-      if (context.ifMatch !== undefined && !ifMatchHolds(context.ifMatch, state === null ? null : currentVersion)) {
-        throw new PreconditionFailedError(describeIfMatch(context.ifMatch), currentVersion);
-      }
-      const decided = decide(command, state, { now: this.clock().toISOString() });
-      if (decided.length === 0 && state !== null) {
-        return {
-          incidentId,
-          version: state.version,
-          position: BigInt(state.position),
-          appended: false,
-          replayed: false,
-        };
-      }
-      const ids = eventIdsFor(decided.length, idempotencyScope(context));
-      const metadata = this.metadataFor(context);
-      const toAppend: EventToAppend[] = decided.map((event, index) => ({
-        eventId: ids[index],
-        type: event.type,
-        data: event.data,
-        metadata: metadata as unknown as Record<string, unknown>,
-      }));
+  /** Runs the stream's batches until its queue is empty, then forgets the queue. */
+  private async drain(streamId: string, queue: Waiting[]): Promise<void> {
+    await Promise.resolve();
+    while (queue.length > 0) {
+      const batch = queue.splice(0, MAX_BATCH);
       try {
-        const result = await this.store.append(streamId, toAppend, state === null ? 'no-stream' : state.version);
+        await this.runBatch(streamId, batch);
+      } catch (error) {
+        for (const waiting of batch) waiting.reject(error);
+      }
+    }
+    this.queues.delete(streamId);
+  }
+
+  private async runBatch(streamId: string, batch: Waiting[]): Promise<void> {
+    const incidentId = batch[0].incidentId;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+      const { entry } = await this.load(streamId, incidentId);
+      const plan = planBatch(entry, batch, () => this.clock().toISOString());
+      if (plan.events.length === 0) {
+        settle(batch, plan.outcomes, entry, new Map());
+        return;
+      }
+      try {
+        const result = await this.store.append(streamId, plan.events, plan.expectedVersion);
         if (!result.written) continue;
-        return { incidentId, version: result.version, position: result.position, appended: true, replayed: false };
       } catch (error) {
         // A lost race: decide again on fresh state, where If-Match is checked again (an exact version then fails).
         if (error instanceof WrongExpectedVersionError) continue;
-        if (error instanceof DuplicateEventIdError && context.idempotencyKey !== undefined) {
-          throw new IdempotencyKeyReusedError();
+        if (error instanceof DuplicateEventIdError) {
+          // An Idempotency-Key already used on another incident: find out whose, one command at a time.
+          if (batch.length > 1) {
+            for (const waiting of batch) await this.runBatch(streamId, [waiting]).catch(waiting.reject);
+            return;
+          }
+          if (batch[0].context.idempotencyKey !== undefined) throw new IdempotencyKeyReusedError();
         }
         throw error;
       }
+      const { newer } = await this.load(streamId, incidentId);
+      settle(batch, plan.outcomes, entry, new Map(newer.map((event) => [event.version, event.position])));
+      return;
     }
     throw new ConcurrencyExhaustedError(streamId);
   }
 
-  /** The stream's folded state: the cached fold plus whatever was appended since. */
-  private async load(streamId: string, incidentId: string): Promise<StreamEntry> {
+  /** The stream's folded state: the cached fold plus whatever was appended since (returned too). */
+  private async load(streamId: string, incidentId: string) {
     const cached = this.cache.get(streamId) ?? emptyEntry();
-    const newer = await this.store.readStream(streamId, { fromVersion: cached.version + 1 });
+    const stored = await this.store.readStream(streamId, { fromVersion: cached.version + 1 });
     let entry: StreamEntry;
+    let newer;
     try {
-      entry = advance(cached, newer.map(toRecordedEvent), incidentId);
+      newer = stored.map(toRecordedEvent);
+      entry = advance(cached, newer, incidentId);
     } catch (error) {
       // A poison event in the stream: refuse the command (503) rather than fail it (500) or decide on a partial fold.
       throw new IncidentUnreadableError(incidentId, error instanceof Error ? error.message : String(error));
     }
     if (entry !== cached) this.cache.set(streamId, entry);
-    return entry;
+    return { entry, newer };
   }
+}
 
-  /** An earlier request with this Idempotency-Key: the same request replays its result; another is refused. */
-  private findReplay(entry: StreamEntry, context: CommandContext): CommandResult | undefined {
-    if (context.idempotencyKey === undefined) return undefined;
-    const earlier = entry.idempotency.get(idempotencyIndexKey(context.actor, context.idempotencyKey));
-    if (earlier === undefined) return undefined;
-    if (earlier.requestHash !== context.requestHash) throw new IdempotencyKeyReusedError();
-    return { ...earlier.result, appended: false, replayed: true };
-  }
-
-  private metadataFor(context: CommandContext): EventMetadata {
-    return {
-      actor: context.actor,
-      correlationId: context.correlationId,
-      ...(context.causationId !== undefined && { causationId: context.causationId }),
-      ...(context.idempotencyKey !== undefined && { idempotencyKey: context.idempotencyKey }),
-      ...(context.requestHash !== undefined && { requestHash: context.requestHash }),
-      schemaVersion: CURRENT_SCHEMA_VERSION,
-    };
-  }
+/**
+ * Answers every command of a batch. `positions` holds the positions of the events appended since `entry` (by
+ * version); a command answers with its own last event's version and position.
+ */
+function settle(batch: Waiting[], outcomes: Outcome[], entry: StreamEntry, positions: Map<number, bigint>): void {
+  const results: (CommandResult | undefined)[] = [];
+  const positionAt = (version: number): bigint =>
+    positions.get(version) ?? (version === entry.state?.version ? BigInt(entry.state.position) : 0n);
+  outcomes.forEach((outcome, index) => {
+    const { incidentId } = batch[index];
+    switch (outcome.kind) {
+      case 'append':
+        results[index] = {
+          incidentId,
+          version: outcome.version,
+          position: positionAt(outcome.version),
+          appended: true,
+          replayed: false,
+        };
+        break;
+      case 'unchanged':
+        results[index] = {
+          incidentId,
+          version: outcome.version,
+          position: positionAt(outcome.version),
+          appended: false,
+          replayed: false,
+        };
+        break;
+      case 'replay':
+        results[index] = outcome.result;
+        break;
+      case 'same-as': {
+        const first = results[outcome.index];
+        if (first !== undefined) results[index] = { ...first, appended: false, replayed: true };
+        break;
+      }
+      case 'refused':
+        break;
+    }
+  });
+  outcomes.forEach((outcome, index) => {
+    const result = results[index];
+    if (result !== undefined) batch[index].resolve(result);
+    else batch[index].reject(outcome.kind === 'refused' ? outcome.error : new Error('No answer for the command'));
+  });
 }
