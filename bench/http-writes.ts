@@ -4,6 +4,7 @@
  * Load comes from autocannon in this process; every server is a child process.
  */
 import autocannon from 'autocannon';
+import { Client } from 'pg';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { send, startApi, startService, stopService, type Service } from './services';
@@ -55,12 +56,27 @@ async function openIncident(api: Service, id: string, facts: number): Promise<st
 export async function compareHttpWrites(dir: string): Promise<void> {
   const bare = await startService(join(process.cwd(), 'dist/bench/bare-nest.js'), { cwd: process.cwd() });
   const api = await startApi(process.cwd(), mkdtempSync(join(dir, 'api-')));
+  const databaseUrl = process.env.DATABASE_URL;
+  const onPostgres =
+    databaseUrl === undefined || databaseUrl === ''
+      ? undefined
+      : await startApi(process.cwd(), mkdtempSync(join(dir, 'api-pg-')), {
+          EVENT_STORE: 'postgres',
+          DATABASE_URL: databaseUrl,
+          DATABASE_SCHEMA: `bench_http_${process.pid}`,
+        });
   try {
     const cases: { name: string; url: (round: number) => Promise<string> }[] = [
       { name: 'bare NestJS route', url: async () => `${bare.base}/v1/incidents/bare/facts` },
       { name: 'service, fresh incident', url: (round) => openIncident(api, `fresh-${round}`, 0) },
       { name: 'service, 300-fact incident', url: (round) => openIncident(api, `full-${round}`, 300) },
     ];
+    if (onPostgres !== undefined) {
+      cases.push({
+        name: 'service on PostgreSQL, fresh incident',
+        url: (round) => openIncident(onPostgres, `pg-${round}`, 0),
+      });
+    }
     const samples = new Map<string, Sample[]>(cases.map((c) => [c.name, []]));
     for (let round = 0; round < ROUNDS; round += 1) {
       for (let i = 0; i < cases.length; i += 1) {
@@ -85,6 +101,7 @@ export async function compareHttpWrites(dir: string): Promise<void> {
     );
     console.log('  bare: NestJS 11, one route, the same DTO and validation pipe, answers 201 without storing');
     console.log('  the incident starts each round fresh, or with 300 facts, and grows during the round');
+    if (onPostgres !== undefined) console.log(`  PostgreSQL: DATABASE_URL, schema bench_http_${process.pid}`);
     console.table(
       summary.map((s) => ({
         case: s.name,
@@ -106,6 +123,13 @@ export async function compareHttpWrites(dir: string): Promise<void> {
     }
   } finally {
     await stopService(api);
+    if (onPostgres !== undefined) {
+      await stopService(onPostgres);
+      const client = new Client({ connectionString: databaseUrl });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS bench_http_${process.pid} CASCADE`);
+      await client.end();
+    }
     await stopService(bare);
   }
 }

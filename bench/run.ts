@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: throughput and latency of the paths that matter, on the embedded defaults, in a temporary
- * directory. Numbers are printed, never asserted: compare runs on the same machine.
+ * `npm run bench [section...]`: throughput and latency of the paths that matter, on the embedded defaults, in a
+ * temporary directory. Numbers are printed, never asserted: compare runs on the same machine. Without a section, every
+ * section runs; `npm run bench -- rebuild` runs one alone.
  */
 import 'reflect-metadata';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,7 +15,10 @@ import { benchEvent } from './events';
 import { compareWithBaseline } from './baseline-release';
 import { compareGroupCommit } from './group-commit';
 import { compareHttpWrites, fillOneIncident } from './http-writes';
+import { compareKnownAt } from './known-at';
 import { comparePostgres } from './postgres-store';
+import { compareProjectionCost } from './projection-cost';
+import { compareRebuild } from './rebuild';
 import { compareSqliteStores } from './sqlite-stores';
 import { sseFanOutBenchmarks } from './sse-fanout';
 
@@ -151,15 +155,10 @@ async function httpBenchmarks(dir: string) {
   await app.close();
 }
 
-async function main() {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-'));
-  try {
-    await storeBenchmarks(dir);
-    await httpBenchmarks(dir);
-    results.push(...(await sseFanOutBenchmarks(dir)));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+async function basics(dir: string) {
+  await storeBenchmarks(dir);
+  await httpBenchmarks(dir);
+  results.push(...(await sseFanOutBenchmarks(dir)));
   const rows = results.map((r) => ({
     benchmark: r.name,
     ops: r.operations,
@@ -168,23 +167,37 @@ async function main() {
     'p99 ms': r.p99 === undefined ? '' : r.p99.toFixed(2),
   }));
   console.table(rows);
+}
 
-  // Side-by-side comparisons, each in its own file, each printing its table and ratios.
-  const comparisons = [
-    (at: string) => compareSqliteStores(at),
-    (at: string) => compareGroupCommit(at),
-    () => comparePostgres(),
-    (at: string) => compareHttpWrites(at),
-    (at: string) => fillOneIncident(at),
-    (at: string) => compareWithBaseline(at),
-  ];
-  for (const compare of comparisons) {
+/** Each section in its own temporary directory; the side-by-side comparisons each print their table and ratios. */
+const SECTIONS: Record<string, (dir: string) => Promise<void>> = {
+  basics,
+  'sqlite-stores': compareSqliteStores, // (a)
+  'group-commit': compareGroupCommit, // (b)
+  projection: compareProjectionCost, // (d)
+  rebuild: compareRebuild, // (e)
+  'known-at': compareKnownAt, // (f)
+  postgres: () => comparePostgres(), // (g)
+  'http-writes': compareHttpWrites, // (c)
+  fill: fillOneIncident, // (c), one incident filled with 10,000 facts
+  baseline: compareWithBaseline, // (h), with BENCH_BASELINE
+};
+
+async function main() {
+  const asked = process.argv.slice(2);
+  const unknown = asked.filter((name) => !(name in SECTIONS));
+  if (unknown.length > 0) {
+    console.error(`unknown section(s): ${unknown.join(', ')}; sections: ${Object.keys(SECTIONS).join(', ')}`);
+    process.exitCode = 2;
+    return;
+  }
+  for (const name of asked.length > 0 ? asked : Object.keys(SECTIONS)) {
     const at = mkdtempSync(join(tmpdir(), 'bench-'));
     try {
-      await compare(at);
+      await SECTIONS[name](at);
     } catch (error) {
-      // One failed comparison does not hide the others; the run still ends with a failure.
-      console.error(`\nComparison failed: ${String(error)}`);
+      // One failed section does not hide the others; the run still ends with a failure.
+      console.error(`\nSection ${name} failed: ${String(error)}`);
       process.exitCode = 1;
     } finally {
       rmSync(at, { recursive: true, force: true });

@@ -513,11 +513,11 @@ describe('HTTP API (e2e)', () => {
       expect((await api.get('/v1/incidents/no-such-incident/history')).status).toBe(404);
     });
 
-    it('is 503 with Retry-After when minPosition is not reached in time', async () => {
+    it('is 400 when minPosition is beyond the end of the log (no command returned it)', async () => {
       const response = await api.get(`/v1/incidents/open-basic?minPosition=${(await headPosition()) + 1000}`);
-      expect(response.status).toBe(503);
-      expect(response.headers.get('retry-after')).toBeTruthy();
+      expect(response.status).toBe(400);
       expect(response.contentType).toContain(PROBLEM);
+      expect(response.body.errors).toEqual([expect.objectContaining({ field: 'minPosition' })]);
     });
   });
 
@@ -606,7 +606,7 @@ describe('HTTP API (e2e)', () => {
       const dir = mkdtempSync(join(tmpdir(), 'rebuild-'));
       const rebuilt = new SqliteReadModelStore(join(dir, 'read-models.db'));
       try {
-        await rebuildReadModels(app.app.get<EventStore>(EVENT_STORE), rebuilt, undefined, 7);
+        await rebuildReadModels(app.app.get<EventStore>(EVENT_STORE), rebuilt, { pageSize: 7 });
         expect(JSON.parse(JSON.stringify(await rebuilt.dump()))).toEqual(JSON.parse(JSON.stringify(incremental)));
         expect(incremental.length).toBeGreaterThan(20);
       } finally {

@@ -166,9 +166,15 @@ describe('command line (e2e, built and run as a process)', () => {
       expect(await cli(['rebuild', '--force'])).toMatchObject({ code: 0 });
       await app.close();
       app = undefined;
+      // Off a terminal, quiet but for the final line; with --progress, lines with the rate and the time left.
       const rebuilt = await cli(['rebuild']);
       expect(rebuilt.code).toBe(0);
-      expect(rebuilt.stderr).toMatch(/rebuilt read models from \d+ event\(s\)/);
+      expect(rebuilt.stderr).toMatch(/^rebuilt read models from \d+ event\(s\) in \d+ transaction\(s\), \d+ ms\n$/);
+      const shown = await cli(['rebuild', '--progress']);
+      expect(shown.code).toBe(0);
+      expect(shown.stderr).toMatch(
+        /^rebuild: 100% \((\d+)\/\1 events, \d+ events\/s, ETA 0s\)\nrebuilt read models from \1 /,
+      );
     });
   });
 });

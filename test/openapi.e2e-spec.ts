@@ -4,10 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestApp, type TestApp } from '@app/testing';
+import { servedRoutes } from './support/served-routes';
 
 const METHODS = ['get', 'put', 'post', 'patch', 'delete'] as const;
-/** Swagger UI's own assets, served beside the document and not API routes. */
-const UI_ASSETS = /^\/docs\/(index\.html|LICENSE|swagger-ui-init\.js|docs\/swagger-ui-init\.js|)$/;
 
 type Operation = {
   security?: unknown[];
@@ -18,24 +17,6 @@ function operations(document: any): [string, string, Operation][] {
   return Object.entries(document.paths as Record<string, Record<string, Operation>>).flatMap(([path, item]) =>
     METHODS.filter((method) => item[method]).map((method): [string, string, Operation] => [method, path, item[method]]),
   );
-}
-
-/** The routes Express serves: method and path, with `:param` written as OpenAPI's `{param}`. */
-/** The web page (HTML and its assets, docs/web.md) is served beside the API, not part of it. */
-const WEB_PAGE = new Set(['/', '/incidents/*path', '/assets/:name']);
-
-function servedRoutes(app: TestApp): string[] {
-  const express = app.app.getHttpAdapter().getInstance();
-  const stack = (express.router ?? express._router).stack as { route?: { path: string; methods: object } }[];
-  return stack
-    .filter(
-      (layer) => layer.route !== undefined && !UI_ASSETS.test(layer.route.path) && !WEB_PAGE.has(layer.route.path),
-    )
-    .flatMap((layer) =>
-      Object.keys(layer.route!.methods).map(
-        (method) => `${method} ${layer.route!.path.replace(/:([A-Za-z]+)/g, '{$1}')}`,
-      ),
-    );
 }
 
 describe('OpenAPI document (/docs/json)', () => {

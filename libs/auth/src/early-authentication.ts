@@ -39,14 +39,25 @@ interface RouterLayer {
   match(path: string): boolean;
 }
 
-/** The route pattern Express would have chosen, for the audit line of a request refused before routing. */
+/**
+ * The route pattern Express would have chosen, for the audit line of a request refused before routing. A path whose
+ * parameter Express cannot decode (a malformed percent-escape) names no route: matching it throws.
+ */
 function routePattern(request: Request): string | undefined {
   const stack = (request.app as unknown as { router?: { stack: RouterLayer[] } }).router?.stack ?? [];
   const layer = stack.find(
     (candidate) =>
       candidate.route !== undefined &&
       candidate.route._handlesMethod?.(request.method) === true &&
-      candidate.match(request.path),
+      matches(candidate, request.path),
   );
   return layer?.route?.path;
+}
+
+function matches(layer: RouterLayer, path: string): boolean {
+  try {
+    return layer.match(path);
+  } catch {
+    return false;
+  }
 }

@@ -22,8 +22,8 @@ export interface StoredEvent {
   data: unknown;
   metadata: Record<string, unknown>;
   /**
-   * Set when the stored bytes cannot be decoded (say, data that is not JSON): the event is still delivered, in its
-   * place, with `data` null, so readers can set it aside instead of stopping on it.
+   * Set when the stored data or metadata cannot be decoded (bytes that are not JSON, or JSON that is not an object):
+   * the event is still delivered, in its place, with `data` null, so readers can set it aside instead of stopping on it.
    */
   unreadable?: string;
 }

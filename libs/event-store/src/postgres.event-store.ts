@@ -13,6 +13,7 @@ import type {
   SubscribeOptions,
 } from './event-store.port';
 import { earlierAppend } from './earlier-append';
+import { unreadableBody } from './stored-event-body';
 import { waitForWake } from './wake';
 
 export interface PostgresEventStoreOptions {
@@ -33,7 +34,7 @@ interface EventRow {
   version: number;
   type: string;
   data: unknown;
-  metadata: Record<string, unknown>;
+  metadata: unknown;
   recorded_at: Date;
 }
 
@@ -284,8 +285,9 @@ interface SeenEvent {
   position: string;
 }
 
+/** JSONB holds only valid JSON, so what cannot be decoded here is JSON of the wrong kind (see unreadableBody). */
 function toStored(row: EventRow): StoredEvent {
-  return {
+  const event: StoredEvent = {
     eventId: row.event_id,
     type: row.type,
     streamId: row.stream_id,
@@ -293,8 +295,11 @@ function toStored(row: EventRow): StoredEvent {
     position: BigInt(row.position),
     recordedAt: row.recorded_at.toISOString(),
     data: row.data,
-    metadata: row.metadata,
+    metadata: row.metadata as Record<string, unknown>,
   };
+  const unreadable = unreadableBody(row.data, row.metadata);
+  if (unreadable === undefined) return event;
+  return { ...event, data: null, metadata: {}, unreadable };
 }
 
 /**

@@ -12,6 +12,7 @@ import type {
   StoredEvent,
   SubscribeOptions,
 } from './event-store.port';
+import { unreadableBody } from './stored-event-body';
 import { waitForWake } from './wake';
 
 interface EventRow {
@@ -74,12 +75,22 @@ function toStored(row: EventRow): StoredEvent {
     data: null,
     metadata: {},
   };
+  let data: unknown;
+  let metadata: unknown;
   try {
-    event.data = JSON.parse(row.data);
-    event.metadata = JSON.parse(row.metadata) as Record<string, unknown>;
+    data = JSON.parse(row.data);
+    metadata = JSON.parse(row.metadata);
   } catch {
     event.unreadable = 'stored data or metadata is not valid JSON';
+    return event;
   }
+  const unreadable = unreadableBody(data, metadata);
+  if (unreadable !== undefined) {
+    event.unreadable = unreadable;
+    return event;
+  }
+  event.data = data;
+  event.metadata = metadata as Record<string, unknown>;
   return event;
 }
 

@@ -350,7 +350,8 @@ describe('incident projection (property)', () => {
         fc.array(step, { minLength: 1, maxLength: 60, size: 'max' }),
         fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 10 }),
         fc.integer({ min: 1, max: 25 }),
-        async (steps, batchSizes, rebuildPageSize) => {
+        fc.record({ maxFacts: fc.integer({ min: 1, max: 8 }), maxIncidents: fc.integer({ min: 1, max: 4 }) }),
+        async (steps, batchSizes, rebuildPageSize, workingSet) => {
           const world = openWorld();
           try {
             world.runner.start();
@@ -384,9 +385,13 @@ describe('incident projection (property)', () => {
             expect(plain(await world.incremental.dump())).toEqual(plain(folds));
             expect(await world.incremental.checkpoint(INCIDENT_PROJECTION_NAME)).toBe(head);
 
-            // (b) A rebuild of the same store from the log.
-            const progress = await rebuildReadModels(world.store, world.incremental, undefined, rebuildPageSize);
-            expect(progress).toEqual({ applied: log.length, position: head, head });
+            // (b) A rebuild of the same store from the log, with a working set small enough to be written and let go
+            // of many times.
+            const progress = await rebuildReadModels(world.store, world.incremental, {
+              pageSize: rebuildPageSize,
+              ...workingSet,
+            });
+            expect(progress).toMatchObject({ applied: log.length, position: head, head });
             expect(plain(await world.incremental.dump())).toEqual(plain(folds));
 
             // (a') The live runner, subscribed while the commands were appended.

@@ -135,9 +135,10 @@ export class SqliteReadModelStore implements ReadModelStore {
       insertPeriod: this.db.prepare(`INSERT INTO ${T.period} (incident_id, seq, period) VALUES (?, ?, ?)`),
       deleteLinks: this.db.prepare(`DELETE FROM ${T.link} WHERE incident_id = ?`),
       insertLink: this.db.prepare(`INSERT INTO ${T.link} (incident_id, seq, link) VALUES (?, ?, ?)`),
-      upsertFact: this.db.prepare(
+      // Positional parameters: binding an object by name per row was a fifth of a rebuild's row writing.
+      upsertFact: this.db.prepare<[string, string, number, number, number, number, string]>(
         `INSERT INTO ${T.fact} (incident_id, fact_id, sort_ms, latest_ms, position, retracted, fact)
-         VALUES (@incidentId, @factId, @sortMs, @latestMs, @position, @retracted, @fact)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (incident_id, fact_id) DO UPDATE SET sort_ms = excluded.sort_ms, latest_ms = excluded.latest_ms,
            position = excluded.position, retracted = excluded.retracted, fact = excluded.fact`,
       ),
@@ -261,15 +262,15 @@ export class SqliteReadModelStore implements ReadModelStore {
         }
       }
       for (const { incidentId, fact } of changes.facts) {
-        this.statements.upsertFact.run({
+        this.statements.upsertFact.run(
           incidentId,
-          factId: fact.factId,
-          sortMs: sortMs(fact.occurredAt),
-          latestMs: latestMs(fact.occurredAt),
-          position: fact.position,
-          retracted: fact.retraction === null ? 0 : 1,
-          fact: JSON.stringify(fact),
-        });
+          fact.factId,
+          sortMs(fact.occurredAt),
+          latestMs(fact.occurredAt),
+          fact.position,
+          fact.retraction === null ? 0 : 1,
+          JSON.stringify(fact),
+        );
         this.statements.deleteTechniques.run(incidentId, fact.factId);
         for (const technique of techniquesOf(fact))
           this.statements.insertTechnique.run(incidentId, fact.factId, technique);

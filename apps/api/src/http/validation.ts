@@ -48,11 +48,65 @@ function prototypeMemberKeys(value: unknown): FieldError[] {
   return found;
 }
 
+/**
+ * Members whose value is JSON null, at any depth. No request field is nullable (the OpenAPI document declares none),
+ * but IsOptional lets null through as if the field were absent, and a handler may then read it as a default.
+ */
+function nullMembers(value: unknown): FieldError[] {
+  const found: FieldError[] = [];
+  const pending: Array<[unknown, string]> = [[value, '']];
+  while (pending.length > 0) {
+    const [current, parent] = pending.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    for (const [key, child] of Object.entries(current)) {
+      const field = pathOf(parent, key);
+      if (child === null) found.push({ field, message: 'must not be null' });
+      else pending.push([child, field]);
+    }
+  }
+  return found;
+}
+
+/** A surrogate without its pair (a JSON escape such as "\ud800" parses to one). */
+const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+const unstorable = (text: string) => text.includes('\u0000') || UNPAIRED_SURROGATE.test(text);
+
+/**
+ * Text no event store can keep as it is, in keys or string values at any depth: PostgreSQL refuses U+0000 and unpaired
+ * surrogates in text and JSONB (the append failed, a 500), and UTF-8 cannot encode an unpaired surrogate at all.
+ */
+function unstorableText(value: unknown): FieldError[] {
+  const found: FieldError[] = [];
+  const message = 'must not contain U+0000 or an unpaired surrogate';
+  const pending: Array<[unknown, string]> = [[value, '']];
+  while (pending.length > 0) {
+    const [current, parent] = pending.pop()!;
+    if (typeof current === 'string') {
+      if (unstorable(current)) found.push({ field: parent, message });
+      continue;
+    }
+    if (typeof current !== 'object' || current === null) continue;
+    for (const [key, child] of Object.entries(current)) {
+      const field = pathOf(parent, key);
+      if (unstorable(key)) found.push({ field, message: `name ${message}` });
+      else pending.push([child, field]);
+    }
+  }
+  return found;
+}
+
 class StrictValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type === 'body' || metadata.type === 'query') {
       const unknown = prototypeMemberKeys(value);
       if (unknown.length > 0) throw new ValidationProblemException(unknown);
+      const badText = unstorableText(value);
+      if (badText.length > 0) throw new ValidationProblemException(badText);
+    }
+    if (metadata.type === 'body') {
+      const nulls = nullMembers(value);
+      if (nulls.length > 0) throw new ValidationProblemException(nulls);
     }
     return super.transform(value, metadata);
   }

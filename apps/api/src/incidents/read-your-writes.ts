@@ -1,9 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@app/config';
+import { EVENT_STORE, type EventStore } from '@app/event-store';
 import { PROJECTION_RUNNER } from '@app/incidents';
 import { Metrics } from '@app/observability';
 import type { ProjectionRunner } from '@app/read-models';
 import { BusyException } from '../http/busy';
+import { ValidationProblemException } from '../http/validation';
 
 export class ReadModelsBehindException extends BusyException {
   constructor(readonly position: string) {
@@ -14,8 +16,9 @@ export class ReadModelsBehindException extends BusyException {
 /**
  * Waits, within a bound, until the read models have applied a position a client got from a command. A wait that
  * runs out is the client's to retry (503, Retry-After), not a fault of the service: it is counted in
- * `read_your_writes_timeouts_total` and logged at debug, so a client asking for a position far beyond the log
- * cannot fill the error log.
+ * `read_your_writes_timeouts_total` and logged at debug, so that it cannot fill the error log. A position beyond the
+ * end of the log did not come from a command (every acknowledged append is in the log's head) and can only be
+ * reached by writes still to come: it is refused at once (400) instead of holding the request for the whole wait.
  */
 @Injectable()
 export class ReadYourWrites {
@@ -23,13 +26,22 @@ export class ReadYourWrites {
 
   constructor(
     @Inject(PROJECTION_RUNNER) private readonly runner: ProjectionRunner,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: Metrics,
   ) {}
 
   async await(minPosition: string | undefined): Promise<void> {
     if (minPosition === undefined) return;
-    if (!(await this.runner.waitFor(BigInt(minPosition), this.config.readModelWaitMs))) {
+    const position = BigInt(minPosition);
+    if (await this.runner.waitFor(position, 0)) return;
+    const head = await this.store.headPosition();
+    if (position > head) {
+      throw new ValidationProblemException([
+        { field: 'minPosition', message: `must be a position from a command, not beyond the end of the log (${head})` },
+      ]);
+    }
+    if (!(await this.runner.waitFor(position, this.config.readModelWaitMs))) {
       this.metrics.readYourWritesTimeouts.inc();
       this.logger.debug({ msg: 'read models behind minPosition', minPosition, waitedMs: this.config.readModelWaitMs });
       throw new ReadModelsBehindException(minPosition);

@@ -36,7 +36,7 @@ async function migrate(config: AppConfig, to: (typeof TARGETS)[number]): Promise
   const source = new SqliteEventStore({ filename });
   const target = await openEventStore({ ...config, eventStore: to });
   try {
-    const bar = new ProgressBar(`migrate to ${to}`);
+    const bar = new ProgressBar(`migrate to ${to}`, { unit: 'events' });
     const result = await migrateLog(source, target, ({ copied, total }) => bar.update(copied, total));
     bar.finish(
       `copied ${result.target.count} of ${result.source.count} event(s); sha256 source ${result.source.sha256.slice(0, 16)}… ` +

@@ -32,7 +32,7 @@ export class SourceDto {
 
 /**
  * Optional, but not nullable: IsOptional would let `null` through, which the controller reads as "no sources" (record)
- * or calls `.map` on (correct, a 500). Every other optional field's null is refused by the domain's rules.
+ * or calls `.map` on (correct, a 500). The validation pipe refuses null in any body member as well.
  */
 export function Sources() {
   return (target: object, key: string) => {

@@ -1,16 +1,24 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { CATEGORIES, LIMITS, STATUSES, TECHNIQUE_ID_PATTERN } from '@app/domain';
 import { IsDateOrInstant, IsPosition } from '../../http/validators';
 
+/**
+ * A query integer is written in decimal digits: only those become a number. Anything else ('', ' 5', '0x10', '1e2',
+ * which Number() would read as 0, 5, 16 and 100) stays text, and IsInt refuses it.
+ */
+function DecimalInteger() {
+  return Transform(({ value }) => (typeof value === 'string' && /^-?\d{1,15}$/.test(value) ? Number(value) : value));
+}
+
 /** An optional page size: an integer from 1 to the service's page limit. */
 function PageSize(defaultSize: number) {
   return applyDecorators(
-    ApiPropertyOptional({ default: defaultSize, minimum: 1, maximum: LIMITS.pageSize }),
+    ApiPropertyOptional({ type: 'integer', default: defaultSize, minimum: 1, maximum: LIMITS.pageSize }),
     IsOptional(),
-    Type(() => Number),
+    DecimalInteger(),
     IsInt(),
     Min(1),
     Max(LIMITS.pageSize),
@@ -20,7 +28,8 @@ function PageSize(defaultSize: number) {
 export class ReadYourWritesDto {
   @ApiPropertyOptional({
     example: '42',
-    description: 'Wait (up to 5 s) until the read models have applied this position',
+    description:
+      'Wait (up to 5 s) until the read models have applied this position; beyond the end of the log, 400 at once',
   })
   @IsOptional()
   @IsPosition()
@@ -99,9 +108,9 @@ export class ListIncidentsQueryDto extends PointInTimeDto {
 }
 
 export class HistoryQueryDto {
-  @ApiPropertyOptional({ description: 'Return events after this version', example: 10 })
+  @ApiPropertyOptional({ type: 'integer', description: 'Return events after this version', example: 10, minimum: -1 })
   @IsOptional()
-  @Type(() => Number)
+  @DecimalInteger()
   @IsInt()
   @Min(-1)
   after?: number;
