@@ -12,3 +12,13 @@ export async function eventsBehind(store: EventStore, position: bigint): Promise
   const head = await store.headPosition();
   return head > position ? head - position : 0n;
 }
+
+/**
+ * Whether no stored event has a position at or beyond `position`: it cannot have come from this store. Counted where
+ * the engine can, so that an event committed but still held back (PostgreSQL) counts as in the log.
+ */
+export async function beyondTheLog(store: EventStore, position: bigint): Promise<boolean> {
+  if (position <= 0n) return false;
+  if (store.eventsAfter) return (await store.eventsAfter(position - 1n, 1)) === 0;
+  return position > (await store.headPosition());
+}

@@ -252,6 +252,8 @@ export function postgresEventStoreSql(schema: string) {
       SELECT first.position + ordinality - 1, value->>'eventId', value->>'streamId',
              (value->>'version')::int, value->>'type', value->'data', value->'metadata', (value->>'recordedAt')::timestamptz
         FROM first, jsonb_array_elements($1::jsonb) WITH ORDINALITY`,
+    /** The first of $1 positions for the calling transaction (for a writer that inserts without append_events). */
+    reserve: `SELECT ${name}.event_positions_reserve($1::int)::text AS position`,
     /** $1 stream id, $2 expected version (see append_events), $3 JSON array of {eventId, type, data, metadata}. */
     append: `SELECT ${name}.append_events($1, $2, $3::jsonb) AS result`,
     streamVersion: `SELECT coalesce(max(version), -1) AS version FROM ${events} WHERE stream_id = $1`,
