@@ -10,7 +10,7 @@ import {
 } from './contract/postgres.fixture';
 import { DuplicateEventIdError, EventStoreUnavailableError } from './errors';
 import type { EventToAppend, StoredEvent } from './event-store.port';
-import { eventsBehind } from './events-behind';
+import { beyondTheLog, eventsBehind } from './events-behind';
 import { migrateLog, MigrationTargetNotEmptyError } from './migration';
 import { PostgresEventStore, postgresEventStoreSql } from './postgres.event-store';
 
@@ -118,6 +118,9 @@ describePostgres('PostgreSQL event store', () => {
         // Committed but not final: neither read nor reported as the head, so a reader starting there skips nothing.
         expect(await store.headPosition()).toBe(start);
         expect(await store.eventsAfter(start, 10)).toBe(1);
+        // Yet it is in the log: a position a command returned is never refused as beyond its end.
+        expect(await beyondTheLog(store, later.position)).toBe(false);
+        expect(await beyondTheLog(store, later.position + 1n)).toBe(true);
         expect(await store.readAll({ after: start, limit: 10 })).toEqual([]);
         await client.query('COMMIT');
         await untilReadable(store, start, later.position);
