@@ -70,8 +70,16 @@ export interface EventStore {
    * appear (PostgreSQL, behind a transaction still running); it never returns a position and later a smaller one.
    */
   readAll(options: ReadAllOptions): Promise<StoredEvent[]>;
-  /** Position of the newest event, or 0n when the store is empty. */
+  /**
+   * Position of the newest event, or 0n when the store is empty. An engine that holds events back (see `readAll`)
+   * reports the newest it would return, so that a reader starting after the head misses nothing.
+   */
   headPosition(): Promise<bigint>;
+  /**
+   * How many events come after `position`, counting at most `cap`: for engines whose positions are not dense
+   * (PostgreSQL). Without it, the distance to the head position is the count (see `eventsBehind`).
+   */
+  eventsAfter?(position: bigint, cap: number): Promise<number>;
   /**
    * Batches of the global log after a position: first what is stored, then new events as they commit. Ends when the
    * signal aborts. Never skips an event, never yields one twice.

@@ -1,10 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { runEventStoreContract } from './contract/event-store.contract';
-import { describePostgres, dropSchema, freshSchemaName, TEST_DATABASE_URL } from './contract/postgres.fixture';
+import { runEventStoreContract, untilReadable } from './contract/event-store.contract';
+import {
+  connectRaw,
+  describePostgres,
+  dropSchema,
+  freshSchemaName,
+  TEST_DATABASE_URL,
+} from './contract/postgres.fixture';
 import { DuplicateEventIdError, EventStoreUnavailableError } from './errors';
 import type { EventToAppend, StoredEvent } from './event-store.port';
-import { PostgresEventStore } from './postgres.event-store';
+import { beyondTheLog, eventsBehind } from './events-behind';
+import { migrateLog, MigrationTargetNotEmptyError } from './migration';
+import { PostgresEventStore, postgresEventStoreSql } from './postgres.event-store';
 
 function event(): EventToAppend {
   return { eventId: randomUUID(), type: 'FactRecorded', data: { n: 1 }, metadata: {} };
@@ -43,19 +51,23 @@ describePostgres('PostgreSQL event store', () => {
       expect((await stores[5].readStream('incident-1')).map((e) => e.position)).toEqual([result.position]);
     });
 
-    it('wakes a subscriber of another instance by NOTIFY, long before its poll interval', async () => {
-      const [writer, reader] = [await open(), await open(60_000)];
+    it('wakes a waiting subscriber of another instance by NOTIFY, long before its poll interval', async () => {
+      const [writer, reader] = [await open(), await open(600_000)];
       const after = await writer.headPosition();
       const controller = new AbortController();
       const iterator = reader.subscribe({ after, signal: controller.signal })[Symbol.asyncIterator]();
+      // The subscriber has read, found nothing and waits: from here only a notification can make it read again.
+      const idle = reader.nextIdleSubscriber();
       const next = iterator.next();
-      // Nothing to await here: the pause lets the subscriber find nothing and wait, so only NOTIFY can wake it.
-      await delay(200);
-      const started = Date.now();
+      await idle;
       const appended = await writer.append(`incident-${randomUUID()}`, [event()], 'no-stream');
-      const batch = (await next).value as StoredEvent[];
-      expect(batch.map((e) => e.position)).toEqual([appended.position]);
-      expect(Date.now() - started).toBeLessThan(5_000);
+      const timeout = new AbortController();
+      const woken = await Promise.race([
+        next.then((result) => (result.value as StoredEvent[]).map((e) => e.position)),
+        delay(10_000, 'not woken within 10 s', { signal: timeout.signal }),
+      ]);
+      timeout.abort();
+      expect(woken).toEqual([appended.position]);
       controller.abort();
       await iterator.return?.();
     });
@@ -68,6 +80,18 @@ describePostgres('PostgreSQL event store', () => {
       expect((await store.readStream(id)).map((e) => e.version)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     });
 
+    it('lets one of two concurrent appends of the same event id to different streams win, and refuses the other', async () => {
+      const store = await open();
+      const shared = event();
+      const streams = [`incident-${randomUUID()}`, `incident-${randomUUID()}`];
+      const outcomes = await Promise.allSettled(streams.map((id) => store.append(id, [shared], 'no-stream')));
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      const refused = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      expect(refused?.reason).toBeInstanceOf(DuplicateEventIdError);
+      const stored = [...(await store.readStream(streams[0])), ...(await store.readStream(streams[1]))];
+      expect(stored.map((e) => e.eventId)).toEqual([shared.eventId]);
+    });
+
     it('refuses an event id given twice in one append, and writes nothing', async () => {
       const store = await open();
       const [id, repeated] = [`incident-${randomUUID()}`, event()];
@@ -75,6 +99,110 @@ describePostgres('PostgreSQL event store', () => {
       expect(error).toBeInstanceOf(DuplicateEventIdError);
       expect((error as DuplicateEventIdError).eventIds).toEqual([repeated.eventId]);
       expect(await store.readStream(id)).toEqual([]);
+    });
+
+    it('holds back events committed after a smaller position that is still being written, then gives both in order', async () => {
+      const store = await open();
+      const start = await store.headPosition();
+      const client = await connectRaw();
+      try {
+        const held = event();
+        await client.query('BEGIN');
+        const { rows } = await client.query<{ result: { position: string } }>(postgresEventStoreSql(schema).append, [
+          `incident-${randomUUID()}`,
+          -1,
+          JSON.stringify([held]),
+        ]);
+        const later = await store.append(`incident-${randomUUID()}`, [event()], 'no-stream');
+        expect(BigInt(rows[0].result.position) < later.position).toBe(true);
+        // Committed but not final: neither read nor reported as the head, so a reader starting there skips nothing.
+        expect(await store.headPosition()).toBe(start);
+        expect(await store.eventsAfter(start, 10)).toBe(1);
+        // Yet it is in the log: a position a command returned is never refused as beyond its end.
+        expect(await beyondTheLog(store, later.position)).toBe(false);
+        expect(await beyondTheLog(store, later.position + 1n)).toBe(true);
+        expect(await store.readAll({ after: start, limit: 10 })).toEqual([]);
+        await client.query('COMMIT');
+        await untilReadable(store, start, later.position);
+        const both = await store.readAll({ after: start, limit: 10 });
+        expect(both.map((e) => e.position)).toEqual([BigInt(rows[0].result.position), later.position]);
+        expect(both[0].eventId).toBe(held.eventId);
+        expect(await store.headPosition()).toBe(later.position);
+        expect(await store.eventsAfter(start, 10)).toBe(2);
+        expect(await store.eventsAfter(start, 1)).toBe(1);
+      } finally {
+        await client.end();
+      }
+    });
+
+    it('refuses to migrate into a store whose only events are still held back behind an open transaction', async () => {
+      const target = freshSchemaName();
+      const store = await PostgresEventStore.open({ connectionString: TEST_DATABASE_URL, schema: target });
+      const client = await connectRaw();
+      try {
+        await client.query('BEGIN');
+        await client.query(postgresEventStoreSql(target).append, [
+          `incident-${randomUUID()}`,
+          -1,
+          JSON.stringify([event()]),
+        ]);
+        await store.append(`incident-${randomUUID()}`, [event()], 'no-stream');
+        expect(await store.headPosition()).toBe(0n);
+        await expect(migrateLog(store, store)).rejects.toBeInstanceOf(MigrationTargetNotEmptyError);
+      } finally {
+        await client.end();
+        await store.close();
+        await dropSchema(target);
+      }
+    });
+
+    it('counts the events behind a reader: positions jump between transactions, so lags are counted, not subtracted', async () => {
+      const store = await open();
+      const start = await store.headPosition();
+      await store.append(`incident-${randomUUID()}`, [event(), event()], 'no-stream');
+      const last = await store.append(`incident-${randomUUID()}`, [event()], 'no-stream');
+      expect(last.position - start > 3n).toBe(true);
+      await expect(eventsBehind(store, start)).resolves.toBe(3n);
+      await expect(eventsBehind(store, last.position)).resolves.toBe(0n);
+      await expect(store.eventsAfter(start, 2)).resolves.toBe(2);
+    });
+
+    it('upgrades a store of the earlier version in place: its events keep their positions, new ones come after', async () => {
+      const earlier = freshSchemaName();
+      const sql = postgresEventStoreSql(earlier);
+      const client = await connectRaw();
+      try {
+        // The earlier version's layout: the same events table, positions 1, 2, 3, ..., no position origin.
+        await client.query(sql.createSchema);
+        await client.query(sql.createTable);
+        await client.query(
+          `INSERT INTO "${earlier}".events (position, event_id, stream_id, version, type, data, metadata, recorded_at)
+           SELECT n, 'earlier-' || n, 'incident-earlier', n - 1, 'FactRecorded', '{}', '{}', now() FROM generate_series(1, 3) n`,
+        );
+        const store = await PostgresEventStore.open({ connectionString: TEST_DATABASE_URL, schema: earlier });
+        try {
+          const appended = await store.append('incident-earlier', [event()], 2);
+          expect(appended.version).toBe(3);
+          expect(appended.position > 3n).toBe(true);
+          await untilReadable(store, 0n, appended.position);
+          const log = await store.readAll({ limit: 10 });
+          expect(log.map((e) => [e.eventId.slice(0, 9), e.position])).toEqual([
+            ['earlier-1', 1n],
+            ['earlier-2', 2n],
+            ['earlier-3', 3n],
+            [expect.any(String), appended.position],
+          ]);
+          // Opened again (another process, a restart): the origin stays where the upgrade put it.
+          const again = await PostgresEventStore.open({ connectionString: TEST_DATABASE_URL, schema: earlier });
+          const next = await again.append('incident-earlier', [event()], 3).finally(() => again.close());
+          expect(next.position > appended.position).toBe(true);
+        } finally {
+          await store.close();
+        }
+      } finally {
+        await client.end();
+        await dropSchema(earlier);
+      }
     });
 
     it('ends its subscriptions when closed', async () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { EventStore } from '@app/event-store';
+import { eventsBehind, type EventStore } from '@app/event-store';
 import { feedMessages, type FeedTopics } from './cloud-events';
 import { FeedPublishError, type FeedPublisher, type FeedPublisherFactory } from './feed-publisher.port';
 import { LeaseLostError, type Lease, type RelayStateStore } from './relay-state.port';
@@ -159,9 +159,7 @@ export class Relay {
 
   /** Events in the log that the broker has not acknowledged yet (by the shared checkpoint, when standing by). */
   async lag(): Promise<bigint> {
-    const head = await this.store.headPosition();
-    const position = await this.checkpoint();
-    return head > position ? head - position : 0n;
+    return eventsBehind(this.store, await this.checkpoint());
   }
 
   /** Resolves true once the broker has acknowledged everything up to `position`, false after `timeoutMs`. */

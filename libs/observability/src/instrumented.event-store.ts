@@ -49,6 +49,10 @@ export class InstrumentedEventStore implements EventStore {
     return this.inner.headPosition();
   }
 
+  get eventsAfter(): EventStore['eventsAfter'] {
+    return this.inner.eventsAfter?.bind(this.inner);
+  }
+
   subscribe(options: SubscribeOptions): AsyncIterable<StoredEvent[]> {
     return this.inner.subscribe(options);
   }

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { EventStore } from '@app/event-store';
+import { eventsBehind, type EventStore } from '@app/event-store';
 import { INCIDENT_PROJECTION_NAME, projectBatch } from './incident.projection';
 import { CheckpointMovedError, type ParkedIncident, type ReadModelStore } from './read-model.port';
 
@@ -121,8 +121,7 @@ export class ProjectionRunner {
   }
 
   async lag(): Promise<bigint> {
-    const head = await this.store.headPosition();
-    return head > this.position ? head - this.position : 0n;
+    return eventsBehind(this.store, this.position);
   }
 
   private advance(position: bigint): void {

@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { AuthenticationError, Authenticator, principalKey, type AuthState } from '@app/auth';
 import { APP_CONFIG, type AppConfig } from '@app/config';
 import { streamIdOf, type Category } from '@app/domain';
-import { EVENT_STORE, type EventStore } from '@app/event-store';
+import { beyondTheLog, EVENT_STORE, type EventStore } from '@app/event-store';
 import { STATUS_CHANGE_TYPE } from '@app/feeds';
 import { Metrics } from '@app/observability';
 import { BusyException } from '../http/busy';
@@ -178,17 +178,18 @@ export class FeedStreams implements OnModuleDestroy {
    * position beyond the end of the log cannot come from this store, and would wait silently forever: refused.
    */
   private async startAfter(query: FeedQueryDto, lastEventId: string | undefined): Promise<bigint> {
-    const head = await this.store.headPosition();
     const resume = lastEventId?.trim();
     const [field, raw] = resume !== undefined && resume !== '' ? ['Last-Event-ID', resume] : ['after', query.after];
-    if (raw === undefined) return head;
+    if (raw === undefined) return this.store.headPosition();
     if (!POSITION.test(raw)) {
       throw new ValidationProblemException([
         { field, message: 'must be an event id of this feed (a non-negative integer position)' },
       ]);
     }
     const after = BigInt(raw);
-    if (after > head) {
+    // Against what is stored, not the head: an event acknowledged a moment ago may not be readable yet (PostgreSQL).
+    if (await beyondTheLog(this.store, after)) {
+      const head = await this.store.headPosition();
       throw new ValidationProblemException([
         { field, message: `must not be beyond the end of the log (position ${head})` },
       ]);

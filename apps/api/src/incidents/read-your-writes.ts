@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@app/config';
-import { EVENT_STORE, type EventStore } from '@app/event-store';
+import { beyondTheLog, EVENT_STORE, type EventStore } from '@app/event-store';
 import { PROJECTION_RUNNER } from '@app/incidents';
 import { Metrics } from '@app/observability';
 import type { ProjectionRunner } from '@app/read-models';
@@ -35,8 +35,8 @@ export class ReadYourWrites {
     if (minPosition === undefined) return;
     const position = BigInt(minPosition);
     if (await this.runner.waitFor(position, 0)) return;
-    const head = await this.store.headPosition();
-    if (position > head) {
+    if (await beyondTheLog(this.store, position)) {
+      const head = await this.store.headPosition();
       throw new ValidationProblemException([
         { field: 'minPosition', message: `must be a position from a command, not beyond the end of the log (${head})` },
       ]);
