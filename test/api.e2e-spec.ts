@@ -14,7 +14,7 @@ describe('HTTP API (e2e)', () => {
   let api: ApiClient;
 
   beforeAll(async () => {
-    app = await startTestApp({ env: { READ_MODEL_WAIT_MS: '300' } });
+    app = await startTestApp();
     api = new ApiClient(app.baseUrl, app.adminToken);
   });
 

@@ -46,7 +46,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     HOST: '127.0.0.1',
     PORT: '0',
     DATA_DIR: dataDir,
-    READ_MODEL_WAIT_MS: '5000',
+    // Generous: on PostgreSQL a writing transaction anywhere on the server (another suite's) delays what readers see.
+    READ_MODEL_WAIT_MS: '20000',
     // Suites fire many requests with one token; the rate-limit suite turns the limit on.
     RATE_LIMIT_PER_MINUTE: '0',
     ANONYMOUS_RATE_LIMIT_PER_MINUTE: '0',
