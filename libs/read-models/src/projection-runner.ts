@@ -12,7 +12,8 @@ export interface RunnerLogger {
 /**
  * Who may project: with read models shared by several API processes exactly one of them writes, chosen by a lock
  * that another takes over when its holder dies. `acquire` resolves once this process holds the lock (or the signal
- * aborts); `lost` resolves if the lock is lost afterwards.
+ * aborts); `lost` resolves if the lock is lost afterwards; `release` gives the lock up, if held, and closes whatever
+ * the lock kept open to wait for it.
  */
 export interface ProjectorLock {
   acquire(signal: AbortSignal): Promise<boolean>;
@@ -98,7 +99,8 @@ export class ProjectionRunner {
     await Promise.all(this.loops);
     this.loops = [];
     this.controller = undefined;
-    if (this.leading) await this.options.lock?.release();
+    // A follower holds a session too (the one it keeps trying the lock on): release closes it either way.
+    await this.options.lock?.release();
     this.leading = false;
   }
 
