@@ -274,7 +274,7 @@ function resolveFact(fact: FactClaims): FactState {
     techniques: content.techniques,
     sources: content.sources,
     assertedAt: content.assertedAt,
-    firstAssertedAt: plain || fact.errata.length === 0 ? fact.original.assertedAt : amendedOriginal(fact).assertedAt,
+    firstAssertedAt: fact.errata.length === 0 ? fact.original.assertedAt : amendedOriginal(fact).assertedAt,
     recordedAt: fact.recordedAt,
     version: fact.version,
     position: fact.position,
