@@ -7,13 +7,7 @@ import { SqliteEventStore, type EventStore, type StoredEvent } from '@app/event-
 import { dropSchema, freshSchemaName, TEST_DATABASE_URL } from '../libs/event-store/src/contract/postgres.fixture';
 import { PostgresEventStore } from '../libs/event-store/src/postgres.event-store';
 import { describeKafka, uniqueTopics } from './kafka/broker';
-import {
-  distinctPositions,
-  expectMessageOf,
-  expectPerIncidentOrder,
-  expectSamePositions,
-  firstCopies,
-} from './kafka/feed-checks';
+import { distinctPositions, expectRelayed } from './kafka/feed-checks';
 import { buildRelay, RelayProcess } from './kafka/relay-process';
 import { TopicReader } from './kafka/topic-reader';
 
@@ -99,7 +93,8 @@ describeKafka(TITLE, {}, (broker) => {
       appended += count;
       if (next[n] === EVENTS_PER_INCIDENT) pending.splice(slot, 1);
       const written = appended;
-      if (written - seen() > ahead) await reader!.until(() => written - seen() <= ahead, 'the relay to catch up', 120_000);
+      if (written - seen() > ahead)
+        await reader!.until(() => written - seen() <= ahead, 'the relay to catch up', 120_000);
       await yieldToLoop();
     }
   }
@@ -135,16 +130,7 @@ describeKafka(TITLE, {}, (broker) => {
     );
     await relay.until((health) => health.status === 200 && health.body.checks.relay.lag === 0, 'relay caught up');
 
-    const byPosition = new Map(log.map((event) => [event.position.toString(), event]));
-    for (const [topic, expected] of [
-      [topics.events, log],
-      [topics.statusChanges, statusChanges],
-    ] as const) {
-      const messages = reader.on(topic);
-      expectSamePositions(messages, expected);
-      for (const message of messages) expectMessageOf(message, byPosition.get(message.headers.ce_position)!);
-      expectPerIncidentOrder(firstCopies(messages));
-    }
+    expectRelayed((topic) => reader!.on(topic), topics, log);
 
     // A clean stop releases the lease and exits 0.
     expect(await relay.kill('SIGTERM')).toEqual({ code: 0, signal: null });

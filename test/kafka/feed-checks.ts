@@ -72,3 +72,26 @@ export function expectSamePositions(messages: ReceivedMessage[], expected: Store
 export function distinctPositions(messages: ReceivedMessage[]): Set<string> {
   return new Set(messages.map((message) => message.headers.ce_position));
 }
+
+/**
+ * The relay's whole promise for a log, on both topics: every event, and on the status topic every status change, is
+ * there with no gap; each message says what its event says; duplicates are copies of the same `ce_id`; and per
+ * incident, first copies arrive in version order.
+ */
+export function expectRelayed(
+  on: (topic: string) => ReceivedMessage[],
+  topics: { events: string; statusChanges: string },
+  log: StoredEvent[],
+): void {
+  const statusChanges = log.filter((event) => event.type === 'IncidentStatusChanged');
+  const byPosition = new Map(log.map((event) => [event.position.toString(), event]));
+  for (const [topic, expected] of [
+    [topics.events, log],
+    [topics.statusChanges, statusChanges],
+  ] as const) {
+    const messages = on(topic);
+    expectSamePositions(messages, expected);
+    for (const message of messages) expectMessageOf(message, byPosition.get(message.headers.ce_position)!);
+    expectPerIncidentOrder(firstCopies(messages));
+  }
+}
