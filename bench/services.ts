@@ -13,7 +13,8 @@ export interface Service {
 
 export const API_MAIN = 'dist/apps/api/src/main.js';
 
-function freePort(): Promise<number> {
+/** A loopback port nothing listens on (free when asked; a server started right after gets it). */
+export function freePort(): Promise<number> {
   return new Promise((done, fail) => {
     const server = createServer();
     server.once('error', fail);

@@ -12,12 +12,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { mintLocalToken, SCOPES } from '@app/auth';
 import { loadConfig } from '@app/config';
+import { freePort } from './services';
 
 const MAX_SECONDS = 60 * 60;
 const MAX_RATE = 200;
@@ -55,17 +55,6 @@ function parseOptions(argv: string[]): Options {
   options.seconds = Math.min(options.seconds, MAX_SECONDS);
   options.rate = Math.min(options.rate, MAX_RATE);
   return options;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** The API child process; restarted on the same port and data directory after each kill. */

@@ -109,6 +109,27 @@ describe('IncidentCommandExecutor: commands on one incident, sent at once', () =
     expect(await store.readStream('incident-batch-demo')).toHaveLength(2);
   });
 
+  it('refuses only the command whose Idempotency-Key was used on another incident, not the rest of its batch', async () => {
+    const other: IncidentCommand = {
+      type: 'OpenIncident',
+      data: { id: 'batch-other', title: 'Other', category: 'other' },
+    };
+    await executor.execute('batch-other', other, context());
+    await executor.execute('batch-demo', open, context());
+    const keyed = context({ idempotencyKey: 'key-shared', requestHash: 'h1' });
+    await executor.execute('batch-other', fact('f-first'), keyed);
+    // The key's event ids are taken by the other incident's stream: only the store can tell.
+    const outcomes = await Promise.all([
+      settle(executor.execute('batch-demo', fact('f-a'), context())),
+      settle(executor.execute('batch-demo', fact('f-b'), context({ idempotencyKey: 'key-shared', requestHash: 'h1' }))),
+      settle(executor.execute('batch-demo', fact('f-c'), context())),
+    ]);
+    expect(outcomes.map((o) => o.ok)).toEqual([true, false, true]);
+    expect(outcomes[1].ok === false && outcomes[1].error).toBeInstanceOf(IdempotencyKeyReusedError);
+    const events = await store.readStream('incident-batch-demo');
+    expect(events.map((e) => (e.data as { factId?: string }).factId)).toEqual([undefined, 'f-a', 'f-c']);
+  });
+
   it('opens an incident once when 50 opens race, refusing the other 49', async () => {
     const outcomes = await Promise.all(
       Array.from({ length: 50 }, () => settle(executor.execute('batch-demo', open, context()))),
