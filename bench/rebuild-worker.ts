@@ -5,6 +5,7 @@
 import Database from 'better-sqlite3';
 import { SqliteEventStore } from '@app/event-store';
 import { rebuildReadModels, SqliteReadModelStore } from '@app/read-models';
+import { tightenHeapGrowth } from '../apps/cli/src/heap';
 
 const PAGE = 10_000;
 
@@ -47,6 +48,8 @@ async function main() {
   if (which === 'raw') {
     events = rawCopy(logFile, outFile);
   } else if (which === 'rebuild') {
+    // As `npm run cli -- rebuild` runs it.
+    tightenHeapGrowth();
     const store = new SqliteEventStore({ filename: logFile });
     const readModels = new SqliteReadModelStore(outFile);
     events = (await rebuildReadModels(store, readModels)).applied;

@@ -16,6 +16,7 @@ import {
   type ReadModelStore,
   type RowChanges,
 } from './read-model.port';
+import { factRowOf } from './rows';
 
 /** The incident read models: named and versioned; a new version is built beside the old one (see ProjectionRunner). */
 export const INCIDENT_PROJECTION = { name: 'incidents', version: 2 } as const;
@@ -59,14 +60,21 @@ export function foldIntoRows(held: HeldHeader, event: StoredEvent, fact: FactSta
         };
   const next = evolve(state, toRecordedEvent(event));
   if (next === null || next === state) return undefined;
-  const { facts: nextFacts, ...header } = next;
   held.statusChanged ||= held.header === null || next.statusHistory !== held.header.statusHistory;
   held.linksChanged ||= held.header === null || next.links !== held.header.links;
-  held.header = header;
+  if (held.header === null) {
+    const { facts: _facts, ...header } = next;
+    held.header = header;
+  } else {
+    // The held header is updated in place rather than replaced: a rebuild holds thousands of headers for many pages,
+    // and a new copy per event outlived the young generation only to die soon after, swelling the heap.
+    const target = held.header as Record<string, unknown>;
+    for (const key of Object.keys(next)) if (key !== 'facts') target[key] = next[key as keyof IncidentState];
+  }
   held.touched = true;
   const factId = factIdOf(event.data);
   if (factId === undefined) return undefined;
-  const updated = nextFacts.get(factId);
+  const updated = next.facts.get(factId);
   return updated !== undefined && updated !== fact ? updated : undefined;
 }
 
@@ -142,7 +150,7 @@ export async function projectBatch(
         statusChanged: entry.statusChanged,
         linksChanged: entry.linksChanged,
       })),
-    facts: [...changedFacts.values()],
+    facts: [...changedFacts.values()].map(({ incidentId, fact }) => factRowOf(incidentId, fact)),
     parked: parkedNow,
   };
   await readModels.commit(INCIDENT_PROJECTION_NAME, changes, batch[batch.length - 1].position, after);

@@ -1,13 +1,5 @@
 import { Client, Pool, type PoolClient } from 'pg';
-import {
-  latestMs,
-  PersistentMap,
-  sortMs,
-  type FactState,
-  type IncidentState,
-  type LinkState,
-  type StatusPeriod,
-} from '@app/domain';
+import { PersistentMap, type FactState, type IncidentState, type LinkState, type StatusPeriod } from '@app/domain';
 import { INCIDENT_PROJECTION } from './incident.projection';
 import type { ProjectorLock } from './projection-runner';
 import {
@@ -21,7 +13,7 @@ import {
   type ReadModelStore,
   type RowChanges,
 } from './read-model.port';
-import { escapeLike, headerColumns, techniquesOf, type StoredHeader } from './rows';
+import { decodeFact, escapeLike, factRowOf, headerColumns, type StoredHeader } from './rows';
 
 export interface PostgresReadModelOptions {
   connectionString: string;
@@ -180,7 +172,7 @@ export class PostgresReadModelStore implements ReadModelStore {
          ON f.incident_id = k.incident_id AND f.fact_id = k.fact_id`,
       [keys.map((key) => key.incidentId), keys.map((key) => key.factId)],
     );
-    for (const row of rows) facts.set(factKeyOf(row.incident_id, row.fact_id), row.fact);
+    for (const row of rows) facts.set(factKeyOf(row.incident_id, row.fact_id), decodeFact(row.fact));
     return facts;
   }
 
@@ -254,15 +246,15 @@ export class PostgresReadModelStore implements ReadModelStore {
     }
 
     if (changes.facts.length > 0) {
-      const facts = changes.facts.map(({ incidentId, fact }) => ({
-        incidentId,
-        factId: fact.factId,
-        sortMs: float8(sortMs(fact.occurredAt)),
-        latestMs: float8(latestMs(fact.occurredAt)),
-        position: fact.position,
-        retracted: fact.retraction !== null,
-        fact,
-      }));
+      // Each fact's JSON is spliced in as encoded, not parsed and encoded again.
+      const facts = changes.facts
+        .map(
+          (row) =>
+            `{"incidentId":${JSON.stringify(row.incidentId)},"factId":${JSON.stringify(row.factId)},` +
+            `"sortMs":"${float8(row.sortMs)}","latestMs":"${float8(row.latestMs)}","position":${row.position},` +
+            `"retracted":${row.retracted},"fact":${row.json}}`,
+        )
+        .join(',');
       await client.query(
         `INSERT INTO ${t.fact} (incident_id, fact_id, sort_ms, latest_ms, position, retracted, fact)
          SELECT "incidentId", "factId", "sortMs"::float8, "latestMs"::float8, position, retracted, fact
@@ -270,15 +262,15 @@ export class PostgresReadModelStore implements ReadModelStore {
            position bigint, retracted boolean, fact jsonb)
          ON CONFLICT (incident_id, fact_id) DO UPDATE SET sort_ms = excluded.sort_ms, latest_ms = excluded.latest_ms,
            position = excluded.position, retracted = excluded.retracted, fact = excluded.fact`,
-        [JSON.stringify(facts)],
+        [`[${facts}]`],
       );
       await client.query(
         `DELETE FROM ${t.technique} t USING unnest($1::text[], $2::text[]) AS k(incident_id, fact_id)
          WHERE t.incident_id = k.incident_id AND t.fact_id = k.fact_id`,
-        [changes.facts.map((f) => f.incidentId), changes.facts.map((f) => f.fact.factId)],
+        [changes.facts.map((f) => f.incidentId), changes.facts.map((f) => f.factId)],
       );
-      const techniques = changes.facts.flatMap(({ incidentId, fact }) =>
-        techniquesOf(fact).map((technique) => [incidentId, fact.factId, technique]),
+      const techniques = changes.facts.flatMap((row) =>
+        row.techniques.map((technique) => [row.incidentId, row.factId, technique]),
       );
       if (techniques.length > 0) {
         await client.query(
@@ -319,7 +311,7 @@ export class PostgresReadModelStore implements ReadModelStore {
       await client.query(`DELETE FROM ${this.t.technique} WHERE incident_id = $1`, [state.id]);
       await this.writeRows(client, {
         headers: [{ header, statusChanged: true, linksChanged: true }],
-        facts: [...facts.values()].map((fact) => ({ incidentId: state.id, fact })),
+        facts: [...facts.values()].map((fact) => factRowOf(state.id, fact)),
       });
       await client.query(`DELETE FROM ${this.t.parked} WHERE incident_id = $1`, [state.id]);
     });
@@ -332,7 +324,8 @@ export class PostgresReadModelStore implements ReadModelStore {
       `SELECT fact FROM ${this.t.fact} WHERE incident_id = $1 ORDER BY sort_ms, latest_ms, position`,
       [incidentId],
     );
-    return { ...header, facts: PersistentMap.from(rows.map((row) => [row.fact.factId, row.fact])) };
+    const facts = rows.map((row) => decodeFact(row.fact));
+    return { ...header, facts: PersistentMap.from(facts.map((fact) => [fact.factId, fact])) };
   }
 
   async list(filter: ListFilter): Promise<IncidentSummaryRow[]> {

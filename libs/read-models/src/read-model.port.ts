@@ -1,4 +1,5 @@
 import type { Category, FactState, IncidentState, IncidentStatus } from '@app/domain';
+import type { FactRow } from './rows';
 
 /** An incident's read-model rows without its facts: the header, its status periods and its links. */
 export type IncidentHeader = Omit<IncidentState, 'facts'>;
@@ -40,7 +41,8 @@ export interface ParkedIncident {
 /** The rows one batch of events changes. Status periods and links are rewritten only when flagged. */
 export interface RowChanges {
   headers: { header: IncidentHeader; statusChanged: boolean; linksChanged: boolean }[];
-  facts: { incidentId: string; fact: FactState }[];
+  /** Encoded by `factRowOf` (see `encodeFact`). */
+  facts: FactRow[];
   /** Incidents parked by this batch: their rows stay as they were before it. */
   parked?: ParkedIncident[];
 }

@@ -8,6 +8,8 @@ import {
   parkedBy,
   type HeldHeader,
 } from './incident.projection';
+import { KeyFilter } from './key-filter';
+import { decodeFact, factRowOf, type FactRow } from './rows';
 import { factKeyOf, type FactKey, type ParkedIncident, type ReadModelStore, type RowChanges } from './read-model.port';
 
 export interface RebuildProgress {
@@ -39,10 +41,11 @@ export interface RebuildOptions {
 export const REBUILD_DEFAULTS = { pageSize: 5_000, maxFacts: 20_000, maxIncidents: 20_000 } as const;
 
 interface HeldIncident extends HeldHeader {
-  /** Facts changed since the incident's rows were last written, by fact id. */
-  facts: Map<string, FactState>;
-  /** Whether rows of it may already be written, so that a fact not held has to be looked up. */
-  written: boolean;
+  /**
+   * Facts changed since the incident's rows were last written, by fact id, held as the rows they will be written as:
+   * a row is a fraction of the fact's objects in memory, and most facts change once.
+   */
+  facts: Map<string, FactRow>;
 }
 
 /**
@@ -57,8 +60,13 @@ class WorkingSet {
   private heldFacts = 0;
   flushes = 0;
   /** Facts as stored before the current page, looked up once for the page; kept current by flushes within it. */
-  private lookedUp = new Map<string, FactState>();
+  private lookedUp = new Map<string, FactState | FactRow>();
   checkpoint = 0n;
+  /**
+   * The facts written so far (the rows were empty when the rebuild began): a fact it does not hold is new, and is not
+   * looked up. Most events of a log create their fact.
+   */
+  private readonly writtenFacts = new KeyFilter();
 
   constructor(
     private readonly readModels: ReadModelStore,
@@ -89,14 +97,15 @@ class WorkingSet {
         statusChanged: incident.statusChanged,
         linksChanged: incident.linksChanged,
       });
-      for (const fact of incident.facts.values()) {
-        changes.facts.push({ incidentId, fact });
+      for (const row of incident.facts.values()) {
+        changes.facts.push(row);
+        const key = factKeyOf(incidentId, row.factId);
+        this.writtenFacts.add(key);
         // Later events of the same page find it here, as stored now.
-        this.lookedUp.set(factKeyOf(incidentId, fact.factId), fact);
+        this.lookedUp.set(key, row);
       }
       incident.statusChanged = incident.linksChanged = incident.touched = false;
       incident.facts = new Map();
-      incident.written = true;
     }
     if (changes.headers.length === 0 && changes.parked!.length === 0 && position === this.checkpoint) return;
     await this.readModels.commit(INCIDENT_PROJECTION_NAME, changes, position, this.checkpoint);
@@ -123,7 +132,7 @@ class WorkingSet {
     const headers = await this.readModels.loadHeaders([...missing]);
     for (const id of missing) {
       const header = headers.get(id) ?? null;
-      this.held.set(id, { ...heldHeader(header), facts: new Map(), written: header !== null });
+      this.held.set(id, { ...heldHeader(header), facts: new Map() });
     }
     const keys: FactKey[] = [];
     const seen = new Set<string>();
@@ -131,9 +140,9 @@ class WorkingSet {
       const factId = factIdOf(event.data);
       const incidentId = incidentIdOf(event.streamId);
       const incident = this.held.get(incidentId);
-      if (factId === undefined || incident === undefined || !incident.written || incident.facts.has(factId)) continue;
+      if (factId === undefined || incident === undefined || incident.facts.has(factId)) continue;
       const key = factKeyOf(incidentId, factId);
-      if (seen.has(key)) continue;
+      if (seen.has(key) || !this.writtenFacts.mightHold(key)) continue;
       seen.add(key);
       keys.push({ incidentId, factId });
     }
@@ -145,8 +154,9 @@ class WorkingSet {
     if (this.parkedIds.has(id)) return;
     const incident = this.held.get(id)!;
     const factId = factIdOf(event.data);
-    const fact =
+    const held =
       factId === undefined ? undefined : (incident.facts.get(factId) ?? this.lookedUp.get(factKeyOf(id, factId)));
+    const fact = held === undefined || !('json' in held) ? held : decodeFact(held.json);
     let updated: FactState | undefined;
     try {
       updated = foldIntoRows(incident, event, fact);
@@ -158,7 +168,7 @@ class WorkingSet {
     }
     if (updated === undefined || factId === undefined) return;
     if (!incident.facts.has(factId)) this.heldFacts += 1;
-    incident.facts.set(factId, updated);
+    incident.facts.set(factId, factRowOf(id, updated));
   }
 
   /** Lets go of the headers touched longest ago, down to half the bound; they are all written. */

@@ -1,4 +1,4 @@
-import type { FactState } from '@app/domain';
+import { latestMs, sortMs, type FactState } from '@app/domain';
 import type { IncidentHeader } from './read-model.port';
 
 /** The header as its row stores it: status periods and links have rows of their own. */
@@ -28,4 +28,60 @@ export function techniquesOf(fact: FactState): string[] {
 
 export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** A fact as its row holds it: the keys both adapters sort and filter on, and the fact itself as JSON. */
+export interface FactRow {
+  incidentId: string;
+  factId: string;
+  sortMs: number;
+  latestMs: number;
+  position: number;
+  retracted: boolean;
+  /** As the list filter sees them: none once the fact is retracted. */
+  techniques: readonly string[];
+  /** See `encodeFact`. */
+  json: string;
+}
+
+export function factRowOf(incidentId: string, fact: FactState): FactRow {
+  return {
+    incidentId,
+    factId: fact.factId,
+    sortMs: sortMs(fact.occurredAt),
+    latestMs: latestMs(fact.occurredAt),
+    position: fact.position,
+    retracted: fact.retraction !== null,
+    techniques: techniquesOf(fact),
+    json: encodeFact(fact),
+  };
+}
+
+/**
+ * A fact's JSON as stored. A fact never amended or corrected says what its original claim says, so its row leaves the
+ * claim out (a third of the row) and `decodeFact` puts it back; other facts are stored whole.
+ */
+export function encodeFact(fact: FactState): string {
+  if (fact.errata.length > 0 || fact.corrections.length > 0) return JSON.stringify(fact);
+  const { original: _original, ...rest } = fact;
+  return JSON.stringify(rest);
+}
+
+/** A fact from its stored JSON (text from SQLite, parsed already from PostgreSQL), with rows of either form. */
+export function decodeFact(stored: string | object): FactState {
+  const fact = (typeof stored === 'string' ? JSON.parse(stored) : stored) as Omit<FactState, 'original'> &
+    Partial<Pick<FactState, 'original'>>;
+  if (fact.original !== undefined) return fact as FactState;
+  return {
+    ...fact,
+    original: {
+      occurredAt: fact.occurredAt.value,
+      summary: fact.summary,
+      confidence: fact.confidence,
+      actors: fact.actors,
+      techniques: fact.techniques,
+      sources: fact.sources,
+      assertedAt: fact.assertedAt,
+    },
+  };
 }

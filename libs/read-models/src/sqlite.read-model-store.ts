@@ -1,13 +1,5 @@
 import Database from 'better-sqlite3';
-import {
-  PersistentMap,
-  sortMs,
-  latestMs,
-  type FactState,
-  type IncidentState,
-  type LinkState,
-  type StatusPeriod,
-} from '@app/domain';
+import { PersistentMap, type FactState, type IncidentState, type LinkState, type StatusPeriod } from '@app/domain';
 import { INCIDENT_PROJECTION } from './incident.projection';
 import {
   CheckpointMovedError,
@@ -20,7 +12,7 @@ import {
   type ReadModelStore,
   type RowChanges,
 } from './read-model.port';
-import { escapeLike, headerColumns, techniquesOf, type StoredHeader } from './rows';
+import { decodeFact, escapeLike, factRowOf, headerColumns, type StoredHeader } from './rows';
 
 /** Tables of this projection version; a new version gets new tables, built beside the old ones. */
 const V = `v${INCIDENT_PROJECTION.version}`;
@@ -107,6 +99,9 @@ export class SqliteReadModelStore implements ReadModelStore {
 
   constructor(filename: string) {
     this.db = new Database(filename);
+    // Takes effect only in a new file. Larger pages made a rebuild's row writing about a third faster (far fewer page
+    // splits in the fact indexes); an older file keeps its page size until the read models are dropped.
+    this.db.pragma('page_size = 16384');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 10000');
@@ -195,7 +190,7 @@ export class SqliteReadModelStore implements ReadModelStore {
     const facts = new Map<string, FactState>();
     for (const { incidentId, factId } of keys) {
       const row = this.statements.fact.get(incidentId, factId);
-      if (row) facts.set(factKeyOf(incidentId, factId), JSON.parse(row.fact) as FactState);
+      if (row) facts.set(factKeyOf(incidentId, factId), decodeFact(row.fact));
     }
     return facts;
   }
@@ -219,7 +214,7 @@ export class SqliteReadModelStore implements ReadModelStore {
       this.statements.deleteIncidentTechniques.run(state.id);
       this.writeRows({
         headers: [{ header, statusChanged: true, linksChanged: true }],
-        facts: [...facts.values()].map((fact) => ({ incidentId: state.id, fact })),
+        facts: [...facts.values()].map((fact) => factRowOf(state.id, fact)),
       });
       this.statements.unpark.run(state.id);
     })();
@@ -245,9 +240,13 @@ export class SqliteReadModelStore implements ReadModelStore {
       }));
   }
 
+  /**
+   * Writes rows in key order: in a batch of many incidents (a rebuild's flush), neighbouring writes then touch the
+   * same index pages.
+   */
   private writeRows(changes: RowChanges): void {
     {
-      for (const { header, statusChanged, linksChanged } of changes.headers) {
+      for (const { header, statusChanged, linksChanged } of inKeyOrder(changes.headers, (h) => h.header.id)) {
         const { stored, ...columns } = headerColumns(header);
         this.statements.upsertHeader.run({ ...columns, header: JSON.stringify(stored) });
         if (statusChanged) {
@@ -261,19 +260,19 @@ export class SqliteReadModelStore implements ReadModelStore {
           header.links.forEach((link, seq) => this.statements.insertLink.run(header.id, seq, JSON.stringify(link)));
         }
       }
-      for (const { incidentId, fact } of changes.facts) {
+      for (const row of inKeyOrder(changes.facts, (f) => factKeyOf(f.incidentId, f.factId))) {
         this.statements.upsertFact.run(
-          incidentId,
-          fact.factId,
-          sortMs(fact.occurredAt),
-          latestMs(fact.occurredAt),
-          fact.position,
-          fact.retraction === null ? 0 : 1,
-          JSON.stringify(fact),
+          row.incidentId,
+          row.factId,
+          row.sortMs,
+          row.latestMs,
+          row.position,
+          row.retracted ? 1 : 0,
+          row.json,
         );
-        this.statements.deleteTechniques.run(incidentId, fact.factId);
-        for (const technique of techniquesOf(fact))
-          this.statements.insertTechnique.run(incidentId, fact.factId, technique);
+        this.statements.deleteTechniques.run(row.incidentId, row.factId);
+        for (const technique of row.techniques)
+          this.statements.insertTechnique.run(row.incidentId, row.factId, technique);
       }
     }
   }
@@ -291,7 +290,7 @@ export class SqliteReadModelStore implements ReadModelStore {
   async loadIncident(incidentId: string): Promise<IncidentState | null> {
     const header = this.headerOf(incidentId);
     if (header === null) return null;
-    const facts = this.statements.facts.all(incidentId).map((row) => JSON.parse(row.fact) as FactState);
+    const facts = this.statements.facts.all(incidentId).map((row) => decodeFact(row.fact));
     return { ...header, facts: PersistentMap.from(facts.map((fact) => [fact.factId, fact])) };
   }
 
@@ -362,4 +361,13 @@ export class SqliteReadModelStore implements ReadModelStore {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
+}
+
+/** The items in the order of their keys, when there are more than a few; as given otherwise. */
+function inKeyOrder<T>(items: readonly T[], keyOf: (item: T) => string): readonly T[] {
+  if (items.length < 16) return items;
+  return items
+    .map((item) => ({ key: keyOf(item), item }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map(({ item }) => item);
 }

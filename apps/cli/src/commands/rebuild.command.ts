@@ -3,6 +3,7 @@ import { EVENT_STORE, type EventStore } from '@app/event-store';
 import { liveDataDirLockHolders, READ_MODELS } from '@app/incidents';
 import { rebuildReadModels, type ReadModelStore } from '@app/read-models';
 import { withAppContext, type CliCommand } from '../command-line';
+import { tightenHeapGrowth } from '../heap';
 import { ProgressBar } from '../progress-bar';
 
 export const rebuildCommand: CliCommand = {
@@ -34,6 +35,7 @@ running API then notices the moved checkpoint and resumes from it.
       );
       return 1;
     }
+    tightenHeapGrowth();
     return withAppContext(config, (app) => rebuild(app, args.values.progress === true));
   },
 };

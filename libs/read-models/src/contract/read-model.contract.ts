@@ -9,6 +9,7 @@ import {
 } from '@app/domain';
 import { recorded } from '@app/testing/specification';
 import { CheckpointMovedError, type IncidentHeader, type ReadModelStore, type RowChanges } from '../read-model.port';
+import { factRowOf } from '../rows';
 
 const PROJECTION = 'contract.v1';
 
@@ -52,7 +53,7 @@ function rowsOf(states: IncidentState[]): RowChanges {
       const { facts: _facts, ...header } = state;
       return { header: header as IncidentHeader, statusChanged: true, linksChanged: true };
     }),
-    facts: states.flatMap((state) => [...state.facts.values()].map((f) => ({ incidentId: state.id, fact: f }))),
+    facts: states.flatMap((state) => [...state.facts.values()].map((f) => factRowOf(state.id, f))),
   };
 }
 
@@ -134,7 +135,7 @@ export function readModelContract(name: string, open: () => Promise<ReadModelSto
         PROJECTION,
         {
           headers: [{ header: changed, statusChanged: false, linksChanged: false }],
-          facts: [{ incidentId: 'storm-0558', fact: retracted.facts.get('f1')! }],
+          facts: [factRowOf('storm-0558', retracted.facts.get('f1')!)],
         },
         3n,
         2n,
