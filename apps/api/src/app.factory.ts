@@ -10,7 +10,6 @@ import { AppModule } from './app.module';
 import { bodyErrorHandler, parseJson, requireJson, requireObjectBody } from './http/body.middleware';
 import { correlationMiddleware } from './http/correlation.middleware';
 import { securityHeaders } from './http/security-headers.middleware';
-import { NextPageLinkInterceptor } from './http/next-page-link.interceptor';
 import { PROBLEM_CONTENT_TYPE, problem } from './http/problem';
 import { ProblemFilter } from './http/problem.filter';
 import { ProblemDto } from './http/problem.schema';
@@ -39,7 +38,6 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.use(requireObjectBody);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemFilter());
-  app.useGlobalInterceptors(new NextPageLinkInterceptor());
   app.enableShutdownHooks();
   answerUnparsableRequests(app);
   setUpOpenApi(app, config);

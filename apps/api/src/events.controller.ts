@@ -1,8 +1,9 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { Controller, Get, Query, UseInterceptors } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Scopes } from '@app/auth';
 import { GetEventsQuery } from '@app/incidents';
+import { NextPageLinkInterceptor } from './http/next-page-link.interceptor';
 import { ApiProblems } from './http/problem.schema';
 import { EventsQueryDto } from './incidents/dto/query.dto';
 import { HistoryPageDto, LINK_HEADER } from './incidents/dto/responses.dto';
@@ -16,6 +17,7 @@ export class EventsController {
   @Scopes('incidents:read')
   @ApiOperation({ summary: 'The global log after a position, for replication and audit' })
   @ApiOkResponse({ type: HistoryPageDto, headers: LINK_HEADER })
+  @UseInterceptors(NextPageLinkInterceptor)
   @ApiProblems(400, 401, 403, 429, 503)
   list(@Query() query: EventsQueryDto) {
     return this.queries.execute(

@@ -5,6 +5,8 @@ import { map, type Observable } from 'rxjs';
 /**
  * Beside a page's `next` in the body, a `Link: <...>; rel="next"` header (RFC 8288) with the same request for the next
  * page: a string `next` is an opaque cursor (`cursor=`), a number a position or version to read after (`after=`).
+ * Applied to the paged routes only (those documenting the header): any interceptor puts every route it covers through
+ * an RxJS pipeline and async-resource bindings, a measurable share of a command's cost.
  */
 @Injectable()
 export class NextPageLinkInterceptor implements NestInterceptor {

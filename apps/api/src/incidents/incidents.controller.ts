@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Query, Res, UseInterceptors } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
@@ -27,6 +27,7 @@ import {
   type HistoryPage,
 } from '@app/incidents';
 import { CommandCtx } from '../http/command-context.decorator';
+import { NextPageLinkInterceptor } from '../http/next-page-link.interceptor';
 import { FactIdPipe, IncidentIdPipe } from '../http/params';
 import { ApiProblems } from '../http/problem.schema';
 import { ValidationProblemException } from '../http/validation';
@@ -271,6 +272,7 @@ export class IncidentsController {
   @Scopes('incidents:read')
   @ApiOperation({ summary: 'List incidents, newest change first; point-in-time with asOf, knownAt, validAt' })
   @ApiOkResponse({ type: IncidentListDto, headers: LINK_HEADER })
+  @UseInterceptors(NextPageLinkInterceptor)
   async list(@Query() query: ListIncidentsQueryDto) {
     await this.readYourWrites.await(query.minPosition);
     const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
@@ -331,6 +333,7 @@ export class IncidentsController {
   @Scopes('incidents:read')
   @ApiOperation({ summary: 'The audit view: every event of the incident, oldest first, with actor and recorded time' })
   @ApiOkResponse({ type: HistoryPageDto, headers: LINK_HEADER })
+  @UseInterceptors(NextPageLinkInterceptor)
   @ApiProblems(404)
   history(@Param('id', IncidentIdPipe) id: string, @Query() query: HistoryQueryDto): Promise<HistoryPage> {
     return this.queries.execute(new GetHistoryQuery(id, query.after, query.limit ?? 100));
