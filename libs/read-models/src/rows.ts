@@ -69,12 +69,10 @@ export function encodeFact(fact: FactState): string {
 
 /** A fact from its stored JSON (text from SQLite, parsed already from PostgreSQL), with rows of either form. */
 export function decodeFact(stored: string | object): FactState {
-  const fact = (typeof stored === 'string' ? JSON.parse(stored) : stored) as Omit<FactState, 'original'> &
-    Partial<Pick<FactState, 'original'>>;
-  if (fact.original !== undefined) return fact as FactState;
-  return {
-    ...fact,
-    original: {
+  // Freshly parsed, so it is this function's to complete in place.
+  const fact = (typeof stored === 'string' ? JSON.parse(stored) : stored) as FactState;
+  if (fact.original === undefined) {
+    fact.original = {
       occurredAt: fact.occurredAt.value,
       summary: fact.summary,
       confidence: fact.confidence,
@@ -82,6 +80,7 @@ export function decodeFact(stored: string | object): FactState {
       techniques: fact.techniques,
       sources: fact.sources,
       assertedAt: fact.assertedAt,
-    },
-  };
+    };
+  }
+  return fact;
 }

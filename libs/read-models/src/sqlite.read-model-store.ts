@@ -119,8 +119,10 @@ export class SqliteReadModelStore implements ReadModelStore {
       fact: this.db.prepare<[string, string], { fact: string }>(
         `SELECT fact FROM ${T.fact} WHERE incident_id = ? AND fact_id = ?`,
       ),
-      facts: this.db.prepare<[string], { fact: string }>(
-        `SELECT fact FROM ${T.fact} WHERE incident_id = ? ORDER BY sort_ms, latest_ms, position`,
+      // Sorted here rather than by SQLite, which without an index on the sort keys would carry every fact's JSON
+      // through its sorter.
+      facts: this.db.prepare<[string], { sort_ms: number; latest_ms: number; position: number; fact: string }>(
+        `SELECT sort_ms, latest_ms, position, fact FROM ${T.fact} WHERE incident_id = ?`,
       ),
       upsertHeader: this.db.prepare(
         `INSERT INTO ${T.incident} (id, title, category, status, updated_at, version, search, header)
@@ -292,7 +294,10 @@ export class SqliteReadModelStore implements ReadModelStore {
   async loadIncident(incidentId: string): Promise<IncidentState | null> {
     const header = this.headerOf(incidentId);
     if (header === null) return null;
-    const facts = this.statements.facts.all(incidentId).map((row) => decodeFact(row.fact));
+    const facts = this.statements.facts
+      .all(incidentId)
+      .sort((a, b) => a.sort_ms - b.sort_ms || a.latest_ms - b.latest_ms || a.position - b.position)
+      .map((row) => decodeFact(row.fact));
     return { ...header, facts: PersistentMap.from(facts.map((fact) => [fact.factId, fact])) };
   }
 
