@@ -202,6 +202,35 @@ describe('Relay', () => {
     await until(async () => (await subject.health(100)).ok);
   });
 
+  it('stopped while it is taking the lease, publishes nothing and gives the lease up', async () => {
+    const broker = new FakeBroker();
+    await append('a', 3);
+    const { relay: subject, state } = relay(broker);
+    // The lease is granted only after stop() has been called.
+    let grant!: () => void;
+    const granted = new Promise<void>((resolve) => (grant = resolve));
+    let asked!: () => void;
+    const asking = new Promise<void>((resolve) => (asked = resolve));
+    const acquire = state.tryAcquire.bind(state);
+    state.tryAcquire = async (...args) => {
+      asked();
+      await granted;
+      return acquire(...args);
+    };
+    subject.start();
+    await asking;
+    const stopped = subject.stop();
+    grant();
+    await stopped;
+    expect(subject.currentRole).toBe('stopped');
+    expect(broker.publishers).toEqual([]);
+    expect(broker.published).toEqual([]);
+    // The lease was given up: another relay takes it at once and publishes from the start.
+    const next = relay(new FakeBroker()).relay;
+    next.start();
+    expect(await next.waitFor(3n, 5000)).toBe(true);
+  });
+
   it('lets one relay publish at a time: the second stands by, and takes over from the checkpoint', async () => {
     const first = new FakeBroker();
     const second = new FakeBroker();

@@ -228,6 +228,9 @@ export class Relay {
         await sleep(Math.min(untilExpiry, this.leaseMs / 3), signal);
         continue;
       }
+      // Stopped while the lease was being taken: publish nothing; the lease is given up below. (An abort listener
+      // added to a signal already aborted would never fire, and the session would publish on after `stop`.)
+      if (signal.aborted) break;
       if (lease.lost?.aborted) continue;
       if (this.role !== 'active') this.options.logger?.log({ msg: 'relay holds the lease and publishes' });
       this.role = 'active';

@@ -60,21 +60,14 @@ export function foldIntoRows(held: HeldHeader, event: StoredEvent, fact: FactSta
         };
   const next = evolve(state, toRecordedEvent(event));
   if (next === null || next === state) return undefined;
+  const { facts: nextFacts, ...header } = next;
   held.statusChanged ||= held.header === null || next.statusHistory !== held.header.statusHistory;
   held.linksChanged ||= held.header === null || next.links !== held.header.links;
-  if (held.header === null) {
-    const { facts: _facts, ...header } = next;
-    held.header = header;
-  } else {
-    // The held header is updated in place rather than replaced: a rebuild holds thousands of headers for many pages,
-    // and a new copy per event outlived the young generation only to die soon after, swelling the heap.
-    const target = held.header as Record<string, unknown>;
-    for (const key of Object.keys(next)) if (key !== 'facts') target[key] = next[key as keyof IncidentState];
-  }
+  held.header = header;
   held.touched = true;
   const factId = factIdOf(event.data);
   if (factId === undefined) return undefined;
-  const updated = next.facts.get(factId);
+  const updated = nextFacts.get(factId);
   return updated !== undefined && updated !== fact ? updated : undefined;
 }
 
