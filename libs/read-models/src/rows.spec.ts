@@ -1,5 +1,5 @@
-import { foldEvents, type FactState, type IncidentEvent } from '@app/domain';
-import { recorded } from '@app/testing/specification';
+import type { FactState, IncidentEvent } from '@app/domain';
+import { stateOf } from '@app/testing/specification';
 import { decodeFact, encodeFact, factRowOf } from './rows';
 
 const opened: IncidentEvent = {
@@ -30,7 +30,7 @@ const forged: IncidentEvent = {
 };
 
 function factAfter(...events: IncidentEvent[]): FactState {
-  return foldEvents(recorded([opened, forged, ...events]))!.facts.get('f1')!;
+  return stateOf([opened, forged, ...events])!.facts.get('f1')!;
 }
 
 describe('fact rows', () => {
