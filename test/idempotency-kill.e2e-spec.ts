@@ -91,14 +91,15 @@ describe(`Idempotency-Key retried after kill -9 on ${ON_POSTGRES ? 'PostgreSQL' 
     const send = (request: Keyed) =>
       api.post(request.path, request.body, { headers: { 'idempotency-key': request.key } });
     const acknowledged = new Map<string, ApiResponse>();
-    /** Requests whose connection the kill cut: written or not, their answer is lost. */
+    /** Requests whose connection the kill cut or refused: written or not, their answer is lost. */
     const lost: Keyed[] = [];
     let killed: Promise<void> | undefined;
 
+    // Each worker keeps sending until the dead process fails one of its requests, so the kill always cuts some off,
+    // however quickly the requests in flight when it was sent are answered.
     await Promise.all(
       work.map(async (requests) => {
         for (const request of requests) {
-          if (killed) return;
           let response: ApiResponse;
           try {
             response = await send(request);
