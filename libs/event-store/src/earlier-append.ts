@@ -15,7 +15,7 @@ export interface StoredId {
  */
 export function earlierAppend(
   streamId: string,
-  events: EventToAppend[],
+  events: readonly Pick<EventToAppend, 'eventId'>[],
   lookup: (eventId: string) => StoredId | undefined,
 ): AppendResult | undefined {
   const found = events.map((event) => lookup(event.eventId));
