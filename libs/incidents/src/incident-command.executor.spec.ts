@@ -138,4 +138,45 @@ describe('IncidentCommandExecutor: commands on one incident, sent at once', () =
     expect(outcomes.filter((o) => !o.ok && o.error instanceof DomainError)).toHaveLength(49);
     expect(await store.readStream('incident-batch-demo')).toHaveLength(1);
   });
+
+  describe('with another process writing the same incident', () => {
+    /** A second executor on the same store stands for another process: its cached folds are its own. */
+    let other: IncidentCommandExecutor;
+
+    beforeEach(async () => {
+      other = new IncidentCommandExecutor(store, () => new Date());
+      await executor.execute('batch-demo', open, context());
+      await executor.execute('batch-demo', fact('f-mine'), context());
+      await other.execute('batch-demo', fact('f-theirs'), context());
+    });
+
+    it('appends after what the other wrote, though its own cached fold is behind', async () => {
+      const result = await executor.execute('batch-demo', fact('f-next'), context());
+      expect(result.version).toBe(3);
+      const events = await store.readStream('incident-batch-demo');
+      expect(events.map((e) => (e.data as { factId?: string }).factId)).toEqual([
+        undefined,
+        'f-mine',
+        'f-theirs',
+        'f-next',
+      ]);
+    });
+
+    it('checks If-Match against what the store holds, not against its cached fold', async () => {
+      // Its cached fold is at version 1; the store is at 2.
+      const matching = await settle(executor.execute('batch-demo', fact('f-matching'), context({ ifMatch: exact(2) })));
+      expect(matching.ok && matching.result.version).toBe(3);
+      const stale = await settle(executor.execute('batch-demo', fact('f-stale'), context({ ifMatch: exact(1) })));
+      expect(stale.ok === false && stale.error).toBeInstanceOf(PreconditionFailedError);
+    });
+
+    it('refuses a command only on what the store holds: a fact the other recorded can be retracted', async () => {
+      const retract: IncidentCommand = { type: 'RetractFact', data: { factId: 'f-theirs', reason: 'Wrong source' } };
+      // Its cached fold has never seen f-theirs, and would refuse to retract an unknown fact.
+      const result = await executor.execute('batch-demo', retract, context());
+      expect(result.version).toBe(3);
+      const events = await store.readStream('incident-batch-demo');
+      expect(events.map((e) => e.type)).toEqual(['IncidentOpened', 'FactRecorded', 'FactRecorded', 'FactRetracted']);
+    });
+  });
 });

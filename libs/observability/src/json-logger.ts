@@ -1,6 +1,5 @@
 import type { LoggerService, LogLevel } from '@nestjs/common';
 import pino, { type Logger as Pino } from 'pino';
-import { currentCorrelationId } from './request-context';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 
@@ -17,9 +16,9 @@ function serialiseError(value: unknown): unknown {
 }
 
 /**
- * Structured logs through pino: one JSON object per line, with the correlation id of the request being served. Messages
- * that are objects are merged into the line; strings become `msg`; errors (as the message, or under `err` or `error`)
- * are written with their stack. Writes to stdout are asynchronous and flushed when the process exits.
+ * Structured logs through pino: one JSON object per line. Messages that are objects are merged into the line (the lines
+ * about a request carry its `correlationId` that way); strings become `msg`; errors (as the message, or under `err` or
+ * `error`) are written with their stack. Writes to stdout are asynchronous and flushed when the process exits.
  */
 export class JsonLogger implements LoggerService {
   private readonly pino: Pino;
@@ -77,8 +76,6 @@ export class JsonLogger implements LoggerService {
     const context = strings.length > 0 ? strings[strings.length - 1] : undefined;
     const line: Record<string, unknown> = { time: new Date().toISOString() };
     if (context) line.context = context;
-    const correlationId = currentCorrelationId();
-    if (correlationId) line.correlationId = correlationId;
     if (message instanceof Error) {
       line.msg = message.message;
       line.err = message;

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import type { AuthenticatedRequest } from './actor';
 import { DomainError } from '@app/domain';
 import { EventStoreUnavailableError } from '@app/event-store';
 import {
@@ -41,6 +42,7 @@ export class ProblemFilter implements ExceptionFilter {
     if (body.status >= 500 && !(exception instanceof BusyException)) {
       this.logger.error({
         msg: 'request failed',
+        correlationId: (request as AuthenticatedRequest).correlationId,
         method: request.method,
         path: request.path,
         err: exception instanceof Error ? exception : 'non-error thrown',
