@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import type { AppendResult, EventToAppend, ExpectedVersion } from './event-store.port';
 import { SqliteEventStore } from './sqlite.event-store';
@@ -129,6 +130,24 @@ describe('SQLite event store: group commit', () => {
       expect(await reopened.readAll({ limit: 100 })).toHaveLength(10);
     } finally {
       await reopened.close();
+    }
+  });
+
+  it('commits on a new writer thread when the one before has died', async () => {
+    const store = new SqliteEventStore({ filename: join(dir, 'writer.db') });
+    try {
+      await store.append('stream-0', [newEvent()], 'no-stream');
+      // The thread is internal; ending it from outside stands for a crash of the thread alone.
+      const { committer } = store as unknown as { committer: { worker?: Worker } };
+      const first = committer.worker!;
+      await first.terminate();
+      const result = await store.append('stream-0', [newEvent()], 0);
+      expect(result).toMatchObject({ version: 1, written: true });
+      expect(committer.worker).toBeDefined();
+      expect(committer.worker).not.toBe(first);
+      expect((await store.readStream('stream-0')).map((e) => e.version)).toEqual([0, 1]);
+    } finally {
+      await store.close();
     }
   });
 
