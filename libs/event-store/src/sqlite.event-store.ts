@@ -322,6 +322,8 @@ class ThreadCommitter implements Committer {
     this.worker = undefined;
     if (worker === undefined) return;
     const exited = new Promise((resolve) => worker.once('exit', resolve));
+    // Held open until the thread has closed its connection, or the process could end first.
+    worker.ref();
     worker.postMessage('close');
     await exited;
   }

@@ -1,9 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
 import type { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import type { AppendResult, EventToAppend, ExpectedVersion } from './event-store.port';
@@ -150,6 +151,23 @@ describe('SQLite event store: group commit', () => {
       await store.close();
     }
   });
+
+  it('keeps the process alive until close() has finished, with nothing else to wait for', async () => {
+    const script = `
+      const { SqliteEventStore } = require(${JSON.stringify(join(__dirname, 'sqlite.event-store.ts'))});
+      (async () => {
+        const store = new SqliteEventStore({ filename: process.env.STORE_FILE });
+        await store.append('stream-0', [{ eventId: 'e-0', type: 'Appended', data: {}, metadata: {} }], 'no-stream');
+        await store.close();
+        process.stdout.write('closed');
+      })();`;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', '-e', script],
+      { env: { ...process.env, TS_NODE_PROJECT: TSCONFIG, STORE_FILE: join(dir, 'alive.db') } },
+    );
+    expect(stdout).toBe('closed');
+  }, 30_000);
 
   describe('killed with SIGKILL while committing groups', () => {
     let child: ChildProcess | undefined;
