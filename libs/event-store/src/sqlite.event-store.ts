@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
 import { EventEmitter } from 'node:events';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { earlierAppend } from './earlier-append';
 import { EventStoreUnavailableError, WrongExpectedVersionError } from './errors';
 import type {
@@ -13,6 +12,7 @@ import type {
   StoredEvent,
   SubscribeOptions,
 } from './event-store.port';
+import { WalCheckpointer } from './sqlite.checkpointer';
 import { unreadableBody } from './stored-event-body';
 import { waitForWake } from './wake';
 
@@ -55,15 +55,6 @@ type AppendOutcome = { ok: true; result: AppendResult } | { ok: false; error: un
 
 /** Appends committed together at most; a larger queue is written as several groups, one after another. */
 const MAX_GROUP = 1000;
-
-/** Marks the worker thread that checkpoints a file's write-ahead log (see {@link Checkpointer}). */
-const CHECKPOINTER_ROLE = 'sqlite-event-store-checkpointer';
-
-/** How often the checkpointer copies what the log holds back into the database file. */
-const CHECKPOINT_INTERVAL_MS = 100;
-
-/** SQLite's own threshold, in pages of log, for a commit to checkpoint. */
-const SQLITE_AUTOCHECKPOINT_PAGES = 1000;
 
 /** Appends in this process wake subscribers at once; other processes are seen by polling. */
 const appendsByFile = new EventEmitter().setMaxListeners(0);
@@ -121,62 +112,6 @@ function toStored(row: EventRow): StoredEvent {
 }
 
 /**
- * Checkpoints a file's write-ahead log on a worker thread of its own, with its own connection: a passive checkpoint
- * every CHECKPOINT_INTERVAL_MS. Left to SQLite, the checkpoint runs inside the commit that crosses its threshold, on
- * the event loop, copying the log back into the database file and syncing it: on a busy disk that commit took 80 to
- * 160 ms against about 1 ms for the others, and every request waited for it. A passive checkpoint never blocks a writer
- * and copies only what no reader still needs. Started with the first append, so a process that only reads starts none;
- * it never holds the process open but while it is being closed; if it dies, commits checkpoint again as SQLite would.
- */
-class Checkpointer {
-  private readonly worker: Worker;
-  private readonly exited: Promise<void>;
-  private closing = false;
-
-  /** `stopped` is called if the thread ends before it is closed, so that commits checkpoint again. */
-  constructor(filename: string, stopped: () => void) {
-    this.worker = new Worker(__filename, {
-      workerData: { role: CHECKPOINTER_ROLE, filename },
-      // Tests load this file from its TypeScript source; the built service runs the compiled file.
-      ...(__filename.endsWith('.ts') && { execArgv: ['--require', 'ts-node/register/transpile-only'] }),
-    });
-    this.worker.on('error', () => undefined);
-    this.exited = new Promise((resolve) =>
-      this.worker.once('exit', () => {
-        if (!this.closing) stopped();
-        resolve();
-      }),
-    );
-    this.worker.unref();
-  }
-
-  async close(): Promise<void> {
-    this.closing = true;
-    this.worker.ref();
-    this.worker.postMessage('close');
-    await this.exited;
-  }
-}
-
-/** The body of the checkpointer thread (see {@link Checkpointer}). */
-function serveAsCheckpointer(filename: string): void {
-  const port = parentPort!;
-  const db = openDatabase(filename);
-  const timer = setInterval(() => {
-    try {
-      db.pragma('wal_checkpoint(PASSIVE)');
-    } catch {
-      // Busy or failing this time: the log only grows until the next attempt, and nothing committed is at risk.
-    }
-  }, CHECKPOINT_INTERVAL_MS);
-  port.on('message', () => {
-    clearInterval(timer);
-    db.close();
-    port.close();
-  });
-}
-
-/**
  * The embedded default: one SQLite file in WAL mode with full fsync, so an acknowledged append survives a crash of
  * the process or the machine. Writers serialise on SQLite's write lock (BEGIN IMMEDIATE).
  *
@@ -185,7 +120,7 @@ function serveAsCheckpointer(filename: string): void {
  * `setImmediate`, after the current turn of the event loop, in one transaction. Appends made in the same turn (a burst
  * of `Promise.all`, or the requests that piled up in the socket buffers during the previous commit and are read in the
  * next poll phase) share one transaction and one fsync. A lone append waits for nothing but the end of its turn.
- * Commits never checkpoint: a {@link Checkpointer} thread does (a private `:memory:` database has no log to).
+ * Commits never checkpoint: a {@link WalCheckpointer} thread does (a private `:memory:` database has no log to).
  */
 export class SqliteEventStore implements EventStore {
   readonly kind = 'sqlite';
@@ -197,7 +132,7 @@ export class SqliteEventStore implements EventStore {
   private readonly groupTransaction;
   private readonly queue: PendingAppend[] = [];
   private flushScheduled?: NodeJS.Immediate;
-  private checkpointer?: Checkpointer;
+  private checkpointer?: WalCheckpointer;
   private closed = false;
 
   constructor(private readonly options: SqliteEventStoreOptions) {
@@ -300,11 +235,7 @@ export class SqliteEventStore implements EventStore {
 
   private startCheckpointing(): void {
     if (this.checkpointer !== undefined || this.options.filename === ':memory:' || this.options.filename === '') return;
-    this.db.pragma('wal_autocheckpoint = 0');
-    this.checkpointer = new Checkpointer(this.options.filename, () => {
-      // Without its thread, the log would only grow: commits go back to checkpointing it themselves.
-      if (!this.closed) this.db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
-    });
+    this.checkpointer = WalCheckpointer.start(this.db, this.options.filename);
   }
 
   /**
@@ -442,8 +373,4 @@ function versionMatches(expected: ExpectedVersion, current: number): boolean {
   if (expected === 'any') return true;
   if (expected === 'no-stream') return current === -1;
   return expected === current;
-}
-
-if (!isMainThread && (workerData as { role?: unknown } | null)?.role === CHECKPOINTER_ROLE) {
-  serveAsCheckpointer((workerData as { filename: string }).filename);
 }
