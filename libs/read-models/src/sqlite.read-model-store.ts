@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
 import { PersistentMap, type FactState, type IncidentState, type LinkState, type StatusPeriod } from '@app/domain';
-import { WalCheckpointer } from '@app/event-store';
 import { INCIDENT_PROJECTION } from './incident.projection';
 import {
   CheckpointMovedError,
@@ -99,9 +98,8 @@ export class SqliteReadModelStore implements ReadModelStore {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly statements;
-  private checkpointer?: WalCheckpointer;
 
-  constructor(private readonly filename: string) {
+  constructor(filename: string) {
     this.db = new Database(filename);
     // Takes effect only in a new file. Larger pages made a rebuild's row writing about a third faster (far fewer page
     // splits in the fact indexes); an older file keeps its page size until the read models are dropped.
@@ -202,7 +200,6 @@ export class SqliteReadModelStore implements ReadModelStore {
   }
 
   async commit(projection: string, changes: RowChanges, position: bigint, expected: bigint): Promise<void> {
-    this.startCheckpointing();
     this.db.transaction(() => {
       const current = this.checkpointNow(projection);
       if (current !== expected) throw new CheckpointMovedError(projection, expected, current);
@@ -369,14 +366,7 @@ export class SqliteReadModelStore implements ReadModelStore {
   }
 
   async close(): Promise<void> {
-    await this.checkpointer?.close();
     if (this.db.open) this.db.close();
-  }
-
-  /** Commits leave checkpoints to a thread (see `WalCheckpointer`): a 16 MB checkpoint stalled the event loop. */
-  private startCheckpointing(): void {
-    if (this.checkpointer !== undefined || this.filename === ':memory:' || this.filename === '') return;
-    this.checkpointer = WalCheckpointer.start(this.db, this.filename);
   }
 }
 
