@@ -1,7 +1,6 @@
 export * from './errors';
 export * from './event-store.port';
 export * from './events-behind';
-export * from './sqlite.checkpointer';
 export * from './sqlite.event-store';
 export * from './event-store.factory';
 export * from './migration';

@@ -109,12 +109,12 @@ export class IncidentCommandExecutor {
   private async decide(streamId: string, incidentId: string, batch: Waiting[], mustRead: boolean) {
     const now = () => this.clock().toISOString();
     const cached = mustRead ? undefined : this.cache.get(streamId);
-    const onCache = cached === undefined ? undefined : planBatch(cached, batch, now);
-    if (onCache?.outcomes.every((outcome) => outcome.kind === 'append' || outcome.kind === 'replay')) {
-      return { entry: cached!, plan: onCache };
+    const onCache = cached && { entry: cached, plan: planBatch(cached, batch, now) };
+    if (onCache?.plan.outcomes.every((outcome) => outcome.kind === 'append' || outcome.kind === 'replay')) {
+      return onCache;
     }
     const { entry } = await this.load(streamId, incidentId);
-    return { entry, plan: entry === cached && onCache !== undefined ? onCache : planBatch(entry, batch, now) };
+    return entry === onCache?.entry ? onCache : { entry, plan: planBatch(entry, batch, now) };
   }
 
   /** The stream's folded state: the cached fold plus whatever was appended since (returned too). */
