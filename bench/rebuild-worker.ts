@@ -11,12 +11,11 @@ const PAGE = 10_000;
 
 /**
  * Every event read from the log with the adapter's own query, decoded, and written back as one row, in pages; into a
- * file of SQLite's default page size, or of `pageSize` (the read models' 16 KiB).
+ * file of SQLite's default page size.
  */
-function rawCopy(logFile: string, outFile: string, pageSize?: number): number {
+function rawCopy(logFile: string, outFile: string): number {
   const log = new Database(logFile, { readonly: true });
   const out = new Database(outFile);
-  if (pageSize !== undefined) out.pragma(`page_size = ${pageSize}`);
   out.pragma('journal_mode = WAL');
   out.pragma('synchronous = NORMAL');
   out.exec(`CREATE TABLE rows (stream_id TEXT NOT NULL, key TEXT NOT NULL, row TEXT NOT NULL,
@@ -51,8 +50,6 @@ async function main() {
   let events: number;
   if (which === 'raw') {
     events = rawCopy(logFile, outFile);
-  } else if (which === 'raw-16k') {
-    events = rawCopy(logFile, outFile, 16_384);
   } else if (which === 'rebuild') {
     // As `npm run cli -- rebuild` runs it.
     tightenHeapGrowth();

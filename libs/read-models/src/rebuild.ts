@@ -38,7 +38,12 @@ export interface RebuildOptions {
   now?: () => string;
 }
 
-export const REBUILD_DEFAULTS = { pageSize: 5_000, maxFacts: 20_000, maxIncidents: 20_000 } as const;
+/**
+ * Each flush rewrites the index pages and the header of every incident it holds, whatever the number of facts, so on
+ * a log that interleaves many incidents its cost is mostly per flush: 40,000 facts rather than 20,000 made a rebuild
+ * of 1M events over 10k incidents about a tenth faster for about 25 MB more at its peak (with `tightenHeapGrowth`).
+ */
+export const REBUILD_DEFAULTS = { pageSize: 5_000, maxFacts: 40_000, maxIncidents: 20_000 } as const;
 
 interface HeldIncident extends HeldHeader {
   /**
