@@ -135,6 +135,46 @@ describePostgres('PostgreSQL event store', () => {
       }
     });
 
+    it('gives appends to several streams in one transaction consecutive positions, after any it wrote before', async () => {
+      const store = await open();
+      const start = await store.headPosition();
+      const client = await connectRaw();
+      try {
+        const append = (streamId: string, expected: number, events: unknown[]) =>
+          client
+            .query<{ result: { outcome: string; position: string } }>(postgresEventStoreSql(schema).append, [
+              streamId,
+              expected,
+              JSON.stringify(events),
+            ])
+            .then(({ rows }) => rows[0].result);
+        const [first, second] = [`incident-${randomUUID()}`, `incident-${randomUUID()}`];
+        await client.query('BEGIN');
+        const a = await append(first, -1, [event(), event()]);
+        const b = await append(second, -1, [event()]);
+        const c = await append(first, 1, [event()]);
+        const refused = await append(second, -1, [event()]);
+        await client.query('COMMIT');
+        expect([a.outcome, b.outcome, c.outcome, refused.outcome]).toEqual([
+          'written',
+          'written',
+          'written',
+          'wrong-version',
+        ]);
+        expect([BigInt(b.position) - BigInt(a.position), BigInt(c.position) - BigInt(b.position)]).toEqual([1n, 1n]);
+        await untilReadable(store, start, BigInt(c.position));
+        const log = await store.readAll({ after: start, limit: 10 });
+        expect(log.map((e) => [e.streamId, e.version, e.position])).toEqual([
+          [first, 0, BigInt(a.position) - 1n],
+          [first, 1, BigInt(a.position)],
+          [second, 0, BigInt(b.position)],
+          [first, 2, BigInt(c.position)],
+        ]);
+      } finally {
+        await client.end();
+      }
+    });
+
     it('refuses to migrate into a store whose only events are still held back behind an open transaction', async () => {
       const target = freshSchemaName();
       const store = await PostgresEventStore.open({ connectionString: TEST_DATABASE_URL, schema: target });

@@ -77,24 +77,45 @@ export interface PositionOrigin {
 }
 
 /**
- * PL/pgSQL statements that set `v_first` to the first of `count` positions for the calling transaction (declared by the
- * caller: `v_xid`, `v_first`, `v_used` bigint): the next free one in the transaction's range, after any it has
- * already written.
+ * PL/pgSQL statements that set `v_xid` to the calling transaction's id and `v_first` to the first position of its
+ * range (declared by the caller: `v_xid`, `v_first` bigint). Taking the id gives the transaction one if it had none.
  */
-function reservePositions(events: string, origin: PositionOrigin, count: string): string {
+function startOfRange(origin: PositionOrigin): string {
   return `
         v_xid := pg_current_xact_id()::text::bigint;
         IF v_xid < ${origin.xidBase} THEN
           RAISE EXCEPTION 'this transaction (%) is older than the event store''s position origin; retry the append', v_xid
             USING ERRCODE = '40001';
         END IF;
-        v_first := ${origin.base} + ((v_xid - ${origin.xidBase}) << ${POSITION_BITS});
-        SELECT max(e.position) INTO v_used FROM ${events} e
-         WHERE e.position >= v_first AND e.position < v_first + ${MAX_EVENTS_PER_TRANSACTION};
+        v_first := ${origin.base} + ((v_xid - ${origin.xidBase}) << ${POSITION_BITS});`;
+}
+
+/** SQL for the newest position in the range that starts at `v_first`, NULL if none (or if `v_first` is NULL). */
+function usedOfRange(events: string): string {
+  return `(SELECT max(e.position) FROM ${events} e
+                 WHERE e.position >= v_first AND e.position < v_first + ${MAX_EVENTS_PER_TRANSACTION})`;
+}
+
+/**
+ * PL/pgSQL statements that move `v_first` (see `startOfRange`) past the positions the transaction has already written
+ * (`v_used`, from `usedOfRange`), refusing an append of `count` events that would leave its range.
+ */
+function claimRange(count: string): string {
+  return `
         IF coalesce(v_used + 1, v_first) + ${count} > v_first + ${MAX_EVENTS_PER_TRANSACTION} THEN
           RAISE EXCEPTION 'at most ${MAX_EVENTS_PER_TRANSACTION} events can be written in one transaction';
         END IF;
         v_first := coalesce(v_used + 1, v_first);`;
+}
+
+/**
+ * PL/pgSQL statements that set `v_first` to the first of `count` positions for the calling transaction (declared by the
+ * caller: `v_xid`, `v_first`, `v_used` bigint): the next free one in the transaction's range, after any it has
+ * already written.
+ */
+function reservePositions(events: string, origin: PositionOrigin, count: string): string {
+  return `${startOfRange(origin)}
+        v_used := ${usedOfRange(events)};${claimRange(count)}`;
 }
 
 /**
@@ -177,7 +198,8 @@ export function postgresEventStoreSql(schema: string) {
        * caller decides between a replay and a conflict). A lock on the stream alone, held until the transaction ends,
        * orders appends to one stream; appends to other streams run and commit in parallel. Under READ COMMITTED every
        * statement after the lock sees all earlier appends to the stream. Few statements: each costs an executor run
-       * and a snapshot, so the checks are one statement and the positions are reserved inline, not by a call.
+       * and a snapshot, so the checks and the look-up of positions this transaction already wrote are one statement,
+       * and the positions are reserved inline, not by a call.
        */
       `
       CREATE OR REPLACE FUNCTION ${name}.append_events(p_stream_id text, p_expected integer, p_events jsonb)
@@ -200,16 +222,19 @@ export function postgresEventStoreSql(schema: string) {
           RAISE EXCEPTION 'append_events needs READ COMMITTED, not %', current_setting('transaction_isolation');
         END IF;
         PERFORM ${streamLock('p_stream_id')};
+        -- NULL in a transaction without an id yet, which has written nothing: its range is then not looked up.
+        v_first := ${origin.base} + ((pg_current_xact_id_if_assigned()::text::bigint - ${origin.xidBase}) << ${POSITION_BITS});
 
         -- The ids already stored (looked up as an array, which uses their index; a subquery in IN scanned the table),
-        -- the stream's newest version and time, and the newest event's time.
+        -- the stream's newest version and time, the newest event's time, and the last position this transaction wrote.
         SELECT (SELECT jsonb_agg(jsonb_build_object('eventId', e.event_id, 'streamId', e.stream_id, 'version', e.version,
                                                     'position', e.position::text))
                   FROM ${events} e
                  WHERE e.event_id = ANY (ARRAY(SELECT value->>'eventId' FROM jsonb_array_elements(p_events)))),
                s.version, s.recorded_at,
-               (SELECT l.recorded_at FROM ${events} l ORDER BY l.position DESC LIMIT 1)
-          INTO v_seen, v_current, v_stream_recorded_at, v_last_recorded_at
+               (SELECT l.recorded_at FROM ${events} l ORDER BY l.position DESC LIMIT 1),
+               ${usedOfRange(events)}
+          INTO v_seen, v_current, v_stream_recorded_at, v_last_recorded_at, v_used
           FROM (SELECT 1) one
           LEFT JOIN LATERAL (SELECT e.version, e.recorded_at FROM ${events} e
                               WHERE e.stream_id = p_stream_id ORDER BY e.version DESC LIMIT 1) s ON true;
@@ -221,7 +246,7 @@ export function postgresEventStoreSql(schema: string) {
           RETURN jsonb_build_object('outcome', 'wrong-version', 'actual', v_current);
         END IF;
 
-        ${reservePositions(events, origin, 'v_count')}
+        ${startOfRange(origin)}${claimRange('v_count')}
         INSERT INTO ${events} (position, event_id, stream_id, version, type, data, metadata, recorded_at)
         SELECT v_first + ordinality - 1, value->>'eventId', p_stream_id, v_current + ordinality::integer,
                value->>'type', value->'data', value->'metadata',
