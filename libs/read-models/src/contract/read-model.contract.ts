@@ -170,6 +170,30 @@ export function readModelContract(name: string, open: () => Promise<ReadModelSto
       expect((await store.dump()).map((state) => state.id)).toEqual(['alpha-one', 'beta-two', 'gamma-three']);
     });
 
+    it('replaces the techniques a fact is listed by when its row is written again', async () => {
+      const base = incident('storm-0558', [opened('storm-0558', 'Storm-0558'), fact('f1', '2023-05', ['T1606.002'])]);
+      await store.commit(PROJECTION, rowsOf([base]), 2n, 0n);
+      const edited = { ...base.facts.get('f1')!, techniques: ['T1078'] };
+      await store.commit(PROJECTION, { headers: [], facts: [factRowOf('storm-0558', edited)] }, 3n, 2n);
+      expect((await store.list({ limit: 10, technique: 'T1606' })).map((row) => row.id)).toEqual([]);
+      expect((await store.list({ limit: 10, technique: 'T1078' })).map((row) => row.id)).toEqual(['storm-0558']);
+      const retracted = evolve(base, {
+        ...recorded([{ type: 'FactRetracted', data: { factId: 'f1', reason: 'Withdrawn' } }])[0],
+        streamId: 'incident-storm-0558',
+        version: 2,
+        position: 4n,
+      } as RecordedEvent)!;
+      await store.commit(
+        PROJECTION,
+        { headers: [], facts: [factRowOf('storm-0558', retracted.facts.get('f1')!)] },
+        4n,
+        3n,
+      );
+      expect((await store.list({ limit: 10, technique: 'T1606' })).map((row) => row.id)).toEqual([]);
+      expect((await store.list({ limit: 10, technique: 'T1078' })).map((row) => row.id)).toEqual([]);
+      expect((await store.loadIncident('storm-0558'))?.facts.get('f1')?.retraction?.reason).toBe('Withdrawn');
+    });
+
     it('reset empties the rows and the checkpoint', async () => {
       await store.commit(PROJECTION, rowsOf([incident('storm-0558', [opened('storm-0558', 'x')])]), 1n, 0n);
       await store.reset(PROJECTION);
