@@ -41,7 +41,8 @@ export interface RebuildOptions {
 /**
  * Each flush rewrites the index pages and the header of every incident it holds, whatever the number of facts, so on
  * a log that interleaves many incidents its cost is mostly per flush: 40,000 facts rather than 20,000 made a rebuild
- * of 1M events over 10k incidents about a tenth faster for about 25 MB more at its peak (with `tightenHeapGrowth`).
+ * of 1M events over 10k incidents about a tenth faster, and its peak RSS stayed at about 250 MB with the heap growth
+ * that `npm run cli -- rebuild` sets (`apps/cli/src/heap.ts`).
  */
 export const REBUILD_DEFAULTS = { pageSize: 5_000, maxFacts: 40_000, maxIncidents: 20_000 } as const;
 
