@@ -76,6 +76,11 @@ export interface PositionOrigin {
   xidBase: string;
 }
 
+/** SQL for the first position of the range of the transaction whose id (a bigint) `xid` gives. */
+function rangeStart(origin: PositionOrigin, xid: string): string {
+  return `${origin.base} + ((${xid} - ${origin.xidBase}) << ${POSITION_BITS})`;
+}
+
 /**
  * PL/pgSQL statements that set `v_xid` to the calling transaction's id and `v_first` to the first position of its
  * range (declared by the caller: `v_xid`, `v_first` bigint). Taking the id gives the transaction one if it had none.
@@ -87,7 +92,7 @@ function startOfRange(origin: PositionOrigin): string {
           RAISE EXCEPTION 'this transaction (%) is older than the event store''s position origin; retry the append', v_xid
             USING ERRCODE = '40001';
         END IF;
-        v_first := ${origin.base} + ((v_xid - ${origin.xidBase}) << ${POSITION_BITS});`;
+        v_first := ${rangeStart(origin, 'v_xid')};`;
 }
 
 /** SQL for the newest position in the range that starts at `v_first`, NULL if none (or if `v_first` is NULL). */
@@ -189,7 +194,7 @@ export function postgresEventStoreSql(schema: string) {
       `
       CREATE OR REPLACE FUNCTION ${name}.event_positions_final() RETURNS bigint
       LANGUAGE sql STABLE AS $fn$
-        SELECT ${origin.base} + ((pg_snapshot_xmin(pg_current_snapshot())::text::bigint - ${origin.xidBase}) << ${POSITION_BITS})
+        SELECT ${rangeStart(origin, 'pg_snapshot_xmin(pg_current_snapshot())::text::bigint')}
       $fn$`,
       /*
        * The whole append, server-side, so no lock is ever held across a round trip to a client. p_expected: NULL for
@@ -223,7 +228,7 @@ export function postgresEventStoreSql(schema: string) {
         END IF;
         PERFORM ${streamLock('p_stream_id')};
         -- NULL in a transaction without an id yet, which has written nothing: its range is then not looked up.
-        v_first := ${origin.base} + ((pg_current_xact_id_if_assigned()::text::bigint - ${origin.xidBase}) << ${POSITION_BITS});
+        v_first := ${rangeStart(origin, 'pg_current_xact_id_if_assigned()::text::bigint')};
 
         -- The ids already stored (looked up as an array, which uses their index; a subquery in IN scanned the table),
         -- the stream's newest version and time, the newest event's time, and the last position this transaction wrote.

@@ -64,6 +64,17 @@ function incident(id: string, events: IncidentEvent[], start?: number): Incident
 
 const plain = (value: unknown) => JSON.parse(JSON.stringify(value));
 
+/** Fact `factId` of `state` as retracted ("Withdrawn") by the stream's version 2, at `position`. */
+function retractedFact(state: IncidentState, factId: string, position: bigint): FactState {
+  const event = {
+    ...recorded([{ type: 'FactRetracted', data: { factId, reason: 'Withdrawn' } }])[0],
+    streamId: `incident-${state.id}`,
+    version: 2,
+    position,
+  } as RecordedEvent;
+  return evolve(state, event)!.facts.get(factId)!;
+}
+
 /**
  * What every read-model adapter must do, run against the real engine. `open` returns a fresh, empty store.
  */
@@ -125,17 +136,11 @@ export function readModelContract(name: string, open: () => Promise<ReadModelSto
       await store.commit(PROJECTION, rowsOf([base]), 2n, 0n);
       const { facts: _facts, ...header } = base;
       const changed = { ...header, title: 'Renamed', statusHistory: [] as IncidentHeader['statusHistory'] };
-      const retracted = evolve(base, {
-        ...recorded([{ type: 'FactRetracted', data: { factId: 'f1', reason: 'Withdrawn' } }])[0],
-        streamId: 'incident-storm-0558',
-        version: 2,
-        position: 3n,
-      } as RecordedEvent)!;
       await store.commit(
         PROJECTION,
         {
           headers: [{ header: changed, statusChanged: false, linksChanged: false }],
-          facts: [factRowOf('storm-0558', retracted.facts.get('f1')!)],
+          facts: [factRowOf('storm-0558', retractedFact(base, 'f1', 3n))],
         },
         3n,
         2n,
@@ -177,18 +182,8 @@ export function readModelContract(name: string, open: () => Promise<ReadModelSto
       await store.commit(PROJECTION, { headers: [], facts: [factRowOf('storm-0558', edited)] }, 3n, 2n);
       expect((await store.list({ limit: 10, technique: 'T1606' })).map((row) => row.id)).toEqual([]);
       expect((await store.list({ limit: 10, technique: 'T1078' })).map((row) => row.id)).toEqual(['storm-0558']);
-      const retracted = evolve(base, {
-        ...recorded([{ type: 'FactRetracted', data: { factId: 'f1', reason: 'Withdrawn' } }])[0],
-        streamId: 'incident-storm-0558',
-        version: 2,
-        position: 4n,
-      } as RecordedEvent)!;
-      await store.commit(
-        PROJECTION,
-        { headers: [], facts: [factRowOf('storm-0558', retracted.facts.get('f1')!)] },
-        4n,
-        3n,
-      );
+      const retracted = factRowOf('storm-0558', retractedFact(base, 'f1', 4n));
+      await store.commit(PROJECTION, { headers: [], facts: [retracted] }, 4n, 3n);
       expect((await store.list({ limit: 10, technique: 'T1606' })).map((row) => row.id)).toEqual([]);
       expect((await store.list({ limit: 10, technique: 'T1078' })).map((row) => row.id)).toEqual([]);
       expect((await store.loadIncident('storm-0558'))?.facts.get('f1')?.retraction?.reason).toBe('Withdrawn');
