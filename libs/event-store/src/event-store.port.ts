@@ -81,6 +81,11 @@ export interface EventStore {
    */
   eventsAfter?(position: bigint, cap: number): Promise<number>;
   /**
+   * For engines that hold events back (see `readAll`): waits, up to `timeoutMs`, until every event committed before
+   * the call is returned by `readAll`, and tells whether it is. Without it, every committed event is read at once.
+   */
+  awaitFinal?(timeoutMs: number): Promise<boolean>;
+  /**
    * Batches of the global log after a position: first what is stored, then new events as they commit. Ends when the
    * signal aborts. Never skips an event, never yields one twice.
    */

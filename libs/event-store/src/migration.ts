@@ -67,6 +67,24 @@ export class MigrationTargetNotEmptyError extends Error {
   }
 }
 
+export interface MigrationOptions {
+  pageSize?: number;
+  /**
+   * How long to wait, after the copy, for the target to return all of it (PostgreSQL holds committed events back
+   * while any older transaction of the cluster runs) before verifying it. Five minutes unless told.
+   */
+  finalTimeoutMs?: number;
+}
+
+export interface MigrationResult {
+  source: LogDigest;
+  target: LogDigest;
+  /** Count and hash agree: the target holds every event of the source, as it was, in the same order. */
+  verified: boolean;
+  /** The target still held part of the copy back when verified (an older transaction kept running past the wait). */
+  heldBack: boolean;
+}
+
 /**
  * Copies the whole log from one store into an empty one, page by page, keeping every event as it was, then verifies
  * the copy by count and hash.
@@ -75,8 +93,8 @@ export async function migrateLog(
   source: EventStore,
   target: EventStore,
   onProgress: (progress: MigrationProgress) => void = () => undefined,
-  pageSize = 500,
-): Promise<{ source: LogDigest; target: LogDigest; verified: boolean }> {
+  { pageSize = 500, finalTimeoutMs = 300_000 }: MigrationOptions = {},
+): Promise<MigrationResult> {
   // Counted where the engine can: its head position leaves out events still held back (PostgreSQL).
   const empty = target.eventsAfter ? (await target.eventsAfter(0n, 1)) === 0 : (await target.headPosition()) === 0n;
   if (!empty) throw new MigrationTargetNotEmptyError(target.kind);
@@ -87,10 +105,12 @@ export async function migrateLog(
     copied += page.length;
     onProgress({ copied, total });
   }
+  const heldBack = target.awaitFinal ? !(await target.awaitFinal(finalTimeoutMs)) : false;
   const [sourceDigest, targetDigest] = await Promise.all([digestLog(source), digestLog(target)]);
   return {
     source: sourceDigest,
     target: targetDigest,
     verified: sourceDigest.count === targetDigest.count && sourceDigest.sha256 === targetDigest.sha256,
+    heldBack,
   };
 }

@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { Client } from 'pg';
 import { runEventStoreContract, untilReadable } from './contract/event-store.contract';
 import {
   connectRaw,
@@ -13,6 +17,7 @@ import type { EventToAppend, StoredEvent } from './event-store.port';
 import { beyondTheLog, eventsBehind } from './events-behind';
 import { migrateLog, MigrationTargetNotEmptyError } from './migration';
 import { PostgresEventStore, postgresEventStoreSql } from './postgres.event-store';
+import { SqliteEventStore } from './sqlite.event-store';
 
 function event(): EventToAppend {
   return { eventId: randomUUID(), type: 'FactRecorded', data: { n: 1 }, metadata: {} };
@@ -194,6 +199,50 @@ describePostgres('PostgreSQL event store', () => {
         await store.close();
         await dropSchema(target);
       }
+    });
+
+    describe('migrating while a transaction older than the copy is still open elsewhere on the server', () => {
+      /** Ten events in a SQLite source, an empty PostgreSQL target, and an open transaction (with an id) beside them. */
+      const withOlderTransaction = async (
+        body: (source: SqliteEventStore, target: PostgresEventStore, older: Client) => Promise<void>,
+      ) => {
+        const dir = mkdtempSync(join(tmpdir(), 'migrate-held-'));
+        const source = new SqliteEventStore({ filename: join(dir, 'events.db') });
+        const schema = freshSchemaName();
+        const target = await PostgresEventStore.open({ connectionString: TEST_DATABASE_URL, schema });
+        const older = await connectRaw();
+        try {
+          for (let n = 0; n < 5; n += 1) await source.append(`incident-${n}`, [event(), event()], 'no-stream');
+          await older.query('BEGIN');
+          await older.query('SELECT pg_current_xact_id()');
+          await body(source, target, older);
+        } finally {
+          await older.end();
+          await target.close();
+          await source.close();
+          await dropSchema(schema);
+          rmSync(dir, { recursive: true, force: true });
+        }
+      };
+
+      it('waits for that transaction to end, then verifies the whole copy', async () => {
+        await withOlderTransaction(async (source, target, older) => {
+          const migration = migrateLog(source, target, undefined, { finalTimeoutMs: 60_000 });
+          // The copy is committed (counted, held back or not) and stays held back longer than a read waits for it.
+          while ((await target.eventsAfter(0n, 100)) < 10) await delay(20);
+          await delay(1_500);
+          await older.query('COMMIT');
+          await expect(migration).resolves.toMatchObject({ verified: true, heldBack: false, target: { count: 10 } });
+        });
+      });
+
+      it('reports the copy unverified and held back when that transaction outlasts the wait', async () => {
+        await withOlderTransaction(async (source, target) => {
+          const result = await migrateLog(source, target, undefined, { finalTimeoutMs: 200 });
+          expect(result).toMatchObject({ verified: false, heldBack: true, source: { count: 10 } });
+          expect(await target.eventsAfter(0n, 100)).toBe(10);
+        });
+      });
     });
 
     it('counts the events behind a reader: positions jump between transactions, so lags are counted, not subtracted', async () => {

@@ -506,11 +506,11 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * Waits, up to READ_SETTLE_MS, until every event committed before the call is final: until no transaction that was
-   * running then, in any database of the cluster, still holds the bound back.
+   * Waits, up to `timeoutMs`, until every event committed before the call is final: until no transaction that was
+   * running then, in any database of the cluster, still holds the bound back. Whether they all are.
    */
-  private async settle(): Promise<void> {
-    const deadline = Date.now() + READ_SETTLE_MS;
+  async awaitFinal(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
     const { rows } = await this.query<{ head: string; final: string }>(this.sql.headAndFinal);
     const head = BigInt(rows[0].head);
     let final = BigInt(rows[0].final);
@@ -518,6 +518,11 @@ export class PostgresEventStore implements EventStore {
       await delay(pause);
       final = BigInt((await this.query<{ final: string }>(this.sql.final)).rows[0].final);
     }
+    return final > head;
+  }
+
+  private async settle(): Promise<void> {
+    await this.awaitFinal(READ_SETTLE_MS);
   }
 
   private async readFinal(options: ReadAllOptions): Promise<StoredEvent[]> {

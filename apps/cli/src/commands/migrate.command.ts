@@ -42,6 +42,12 @@ async function migrate(config: AppConfig, to: (typeof TARGETS)[number]): Promise
       `copied ${result.target.count} of ${result.source.count} event(s); sha256 source ${result.source.sha256.slice(0, 16)}… ` +
         `target ${result.target.sha256.slice(0, 16)}… ${result.verified ? 'verified' : 'MISMATCH'}`,
     );
+    if (result.heldBack) {
+      process.stderr.write(
+        `the copy is committed, but after five minutes ${to} still held part of it back behind a transaction that ` +
+          `began before it and has not ended (see pg_stat_activity), so it could not be verified\n`,
+      );
+    }
     return result.verified ? 0 : 1;
   } finally {
     await target.close();
