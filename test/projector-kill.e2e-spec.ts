@@ -154,6 +154,8 @@ describeOnStore(TITLE, () => {
       unseen: [],
     });
     const refused = new Set(writers.refused);
+    // On PostgreSQL, every acknowledged event readable: none held back by a transaction another suite left open.
+    await store.awaitFinal?.(60_000);
     const log = await store.readAll({ limit: 1_000_000 });
     expect(log.filter((event) => refused.has((event.data as { summary?: string }).summary ?? ''))).toEqual([]);
 

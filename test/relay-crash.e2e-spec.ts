@@ -120,6 +120,7 @@ describeKafka(TITLE, {}, (broker) => {
     }
     await appending;
 
+    await store.awaitFinal?.(60_000); // none held back by a transaction another suite left open (PostgreSQL)
     const log: StoredEvent[] = await store.readAll({ limit: TOTAL + 1 });
     expect(log).toHaveLength(TOTAL);
     const statusChanges = log.filter((event) => event.type === 'IncidentStatusChanged');

@@ -161,6 +161,7 @@ describePostgres('relays of several API replicas on one PostgreSQL database (e2e
       const store = await PostgresEventStore.open({ connectionString: TEST_DATABASE_URL, schema });
       let log: StoredEvent[];
       try {
+        await store.awaitFinal(60_000); // none held back by a transaction another suite left open
         log = await store.readAll({ limit: 100_000 });
       } finally {
         await store.close();
