@@ -32,10 +32,8 @@ export function describePostgres(name: string, body: () => void): void {
     describe(name, body);
     return;
   }
-  describe.skip(
-    `${name} (skipped: PostgreSQL not reachable at ${TEST_DATABASE_URL}; set DATABASE_URL, or REQUIRE_POSTGRES=1 to fail instead)`,
-    body,
-  );
+  const why = `PostgreSQL not reachable at ${TEST_DATABASE_URL}; set DATABASE_URL, or REQUIRE_POSTGRES=1 to fail instead`;
+  describe.skip(`${name} (skipped: ${why})`, body);
 }
 
 /** A schema name no other test uses, so tests and parallel jest workers never see each other's events. */
